@@ -1,0 +1,62 @@
+/* pop.h - the POP3 module's session and command handlers (RFC 1939, 2449,
+ * 3206).  Only postern/module.h is included: the module sees lines in and
+ * bytes out, and the store through the module API. */
+#ifndef POP_H
+#define POP_H
+
+#include <postern/module.h>
+
+/* RFC 2449: a command line, without CRLF, is at most 255 octets. */
+#define POP_MAX_LINE 255
+/* RFC 2449: the first line of a reply is at most 512 octets with CRLF. */
+#define POP_MAX_REPLY 510
+/* Lines of LIST/UIDL written per step, so huge mailboxes stream. */
+#define POP_LIST_STEP 512
+
+struct pop_settings {
+	struct listener_settings listener;
+	unsigned int max_bad_commands;
+	unsigned int max_auth_failures;
+	unsigned int auth_failure_delay;	/* ms, doubles per failure */
+	char *greeting;
+};
+
+enum pop_state { POP_AUTHORIZATION, POP_TRANSACTION };
+
+struct pop_session {
+	struct conn *conn;
+	const struct pop_settings *set;
+	enum pop_state state;
+	char user[ADDRESS_MAX + 1];	/* from USER */
+	bool have_user;
+	unsigned int bad_commands;
+	unsigned int auth_failures;
+	struct account account;
+	struct mailbox_snapshot *snap;
+	uint8_t *deleted;		/* one per snapshot message */
+	uint32_t deleted_count;
+	uint64_t deleted_size;
+	/* LIST/UIDL continuation */
+	uint32_t list_next;
+	bool list_uidl;
+};
+
+/* What a handler did; the dispatcher counts POP_BAD toward the limit. */
+enum pop_result { POP_DONE, POP_BAD };
+
+typedef enum pop_result pop_cmd_fn(struct pop_session *s, char *args);
+
+/* Replies: one line, "+OK text" / "-ERR text", capped at POP_MAX_REPLY. */
+void pop_ok(struct pop_session *s, const char *fmt, ...) PN_PRINTF(2, 3);
+void pop_err(struct pop_session *s, const char *fmt, ...) PN_PRINTF(2, 3);
+
+/* AUTHORIZATION state (pop_auth.c). */
+pop_cmd_fn pop_cmd_user, pop_cmd_pass, pop_cmd_capa, pop_cmd_quit_auth;
+/* TRANSACTION state (pop_trans.c). */
+pop_cmd_fn pop_cmd_stat, pop_cmd_list, pop_cmd_retr, pop_cmd_dele,
+	pop_cmd_noop, pop_cmd_rset, pop_cmd_top, pop_cmd_uidl, pop_cmd_quit;
+
+/* Enter TRANSACTION with the snapshot of the account's INBOX. */
+void pop_login(struct pop_session *s, const struct account *account);
+
+#endif

@@ -1,0 +1,118 @@
+/* pop_auth.c - AUTHORIZATION state: USER, PASS, CAPA, QUIT, and login. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pop.h"
+
+enum pop_result pop_cmd_capa(struct pop_session *s, char *args)
+{
+	if (*args != '\0') {
+		pop_err(s, "CAPA takes no arguments");
+		return POP_BAD;
+	}
+	pop_ok(s, "Capability list follows");
+	conn_printf(s->conn, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+		    "PIPELINING\r\n%s.\r\n",
+		    s->state == POP_AUTHORIZATION ? "USER\r\n" :
+		    "IMPLEMENTATION Postern\r\n");
+	return POP_DONE;
+}
+
+enum pop_result pop_cmd_user(struct pop_session *s, char *args)
+{
+	size_t len = strlen(args);
+
+	if (len == 0) {
+		pop_err(s, "USER needs a user name");
+		return POP_BAD;
+	}
+	if (len > ADDRESS_MAX) {
+		pop_err(s, "User name too long");
+		return POP_BAD;
+	}
+	memcpy(s->user, args, len + 1);
+	s->have_user = true;
+	pop_ok(s, "Send your password");
+	return POP_DONE;
+}
+
+enum pop_result pop_cmd_quit_auth(struct pop_session *s, char *args)
+{
+	(void)args;
+	pop_ok(s, "Bye");
+	conn_close_after_flush(s->conn);
+	return POP_DONE;
+}
+
+static void auth_failed(struct pop_session *s, const char *why)
+{
+	unsigned int delay = s->set->auth_failure_delay;
+
+	s->auth_failures++;
+	conn_log(s->conn, LOG_NOTICE, "authentication failed: %s", why);
+	/* the answer comes after a delay that doubles with each failure */
+	for (unsigned int i = 1; i < s->auth_failures && delay < 15000; i++)
+		delay *= 2;
+	conn_delay_input(s->conn, delay > 15000 ? 15000 : delay);
+	pop_err(s, "[AUTH] Invalid user name or password");
+	if (s->auth_failures >= s->set->max_auth_failures) {
+		conn_log(s->conn, LOG_NOTICE,
+			 "%u failed logins, disconnecting", s->auth_failures);
+		conn_close_after_flush(s->conn);
+	}
+}
+
+enum pop_result pop_cmd_pass(struct pop_session *s, char *args)
+{
+	struct account account;
+	enum auth_result res;
+	const char *error = "";
+
+	if (!s->have_user) {
+		pop_err(s, "Send USER first");
+		return POP_BAD;
+	}
+	s->have_user = false;
+	res = auth_login_plain(s->user, args, conn_local_ip(s->conn), &account,
+			       &error);
+	/* the password may still be in the line buffer: wipe it */
+	explicit_bzero(args, strlen(args));
+	if (res == AUTH_FAILED) {
+		auth_failed(s, error);
+		return POP_DONE;
+	}
+	if (res == AUTH_TEMPFAIL) {
+		conn_log(s->conn, LOG_ERROR, "login of %s failed: %s", s->user, error);
+		pop_err(s, "[SYS/TEMP] Temporary problem, try again later");
+		return POP_DONE;
+	}
+	pop_login(s, &account);
+	return POP_DONE;
+}
+
+void pop_login(struct pop_session *s, const struct account *account)
+{
+	char who[ADDRESS_MAX + 16];
+	const char *error;
+
+	snprintf(who, sizeof(who), "%s@%s", account->name, account->domain);
+	if (mailbox_snapshot_take(account, "INBOX", &s->snap, &error) < 0) {
+		conn_log(s->conn, LOG_ERROR, "cannot open INBOX of %s: %s", who, error);
+		pop_err(s, "[SYS/TEMP] Cannot open the mailbox, try again later");
+		return;
+	}
+	s->account = *account;
+	s->deleted = calloc(s->snap->count ? s->snap->count : 1, 1);
+	if (s->deleted == NULL) {
+		mailbox_snapshot_free(&s->snap);
+		pop_err(s, "[SYS/TEMP] Out of memory, try again later");
+		return;
+	}
+	s->state = POP_TRANSACTION;
+	conn_set_log_user(s->conn, who);
+	conn_log(s->conn, LOG_INFO, "logged in, INBOX: %u messages, %llu octets",
+		 s->snap->count, (unsigned long long)s->snap->total_size);
+	pop_ok(s, "Logged in, %u messages (%llu octets)", s->snap->count,
+	       (unsigned long long)s->snap->total_size);
+}

@@ -1,0 +1,266 @@
+/* pop_trans.c - TRANSACTION state: STAT LIST RETR DELE NOOP RSET TOP UIDL
+ * QUIT.  Message numbers index the login snapshot and never change. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pop.h"
+
+/* Strict message number: digits only, 1..count.  On failure the reply is
+ * written and NULL returned. */
+static struct msg_info *parse_msg(struct pop_session *s, const char *arg,
+				  uint32_t *num_r)
+{
+	uint64_t n = 0;
+	size_t len = strlen(arg);
+
+	if (len == 0 || strspn(arg, "0123456789") != len) {
+		pop_err(s, "Invalid message number");
+		return NULL;
+	}
+	/* too many digits is a number out of range, not a syntax error */
+	for (size_t i = 0; i < len && n <= UINT32_MAX; i++)
+		n = n * 10 + (uint64_t)(arg[i] - '0');
+	if (n == 0 || n > s->snap->count) {
+		pop_err(s, "No such message");
+		return NULL;
+	}
+	if (s->deleted[n - 1]) {
+		pop_err(s, "Message %llu is deleted", (unsigned long long)n);
+		return NULL;
+	}
+	*num_r = (uint32_t)n;
+	return &s->snap->msgs[n - 1];
+}
+
+/* Split "a b" into exactly `want` arguments; -1 when the count differs. */
+static int split_args(char *args, char **argv, int want)
+{
+	int n = 0;
+	char *save = NULL;
+
+	for (char *tok = strtok_r(args, " ", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ", &save)) {
+		if (n == want)
+			return -1;
+		argv[n++] = tok;
+	}
+	return n == want ? 0 : -1;
+}
+
+enum pop_result pop_cmd_stat(struct pop_session *s, char *args)
+{
+	if (*args != '\0') {
+		pop_err(s, "STAT takes no arguments");
+		return POP_BAD;
+	}
+	pop_ok(s, "%u %llu", s->snap->count - s->deleted_count,
+	       (unsigned long long)(s->snap->total_size - s->deleted_size));
+	return POP_DONE;
+}
+
+static bool list_step(void *session)
+{
+	struct pop_session *s = session;
+	char uidl[UIDL_MAX + 1];
+	uint32_t end = s->list_next + POP_LIST_STEP;
+
+	if (end > s->snap->count)
+		end = s->snap->count;
+	for (; s->list_next < end; s->list_next++) {
+		const struct msg_info *m = &s->snap->msgs[s->list_next];
+
+		if (s->deleted[s->list_next])
+			continue;
+		if (s->list_uidl) {
+			mailbox_snapshot_uidl(s->snap, m, uidl);
+			conn_printf(s->conn, "%u %s\r\n", s->list_next + 1, uidl);
+		} else {
+			conn_printf(s->conn, "%u %u\r\n", s->list_next + 1, m->size);
+		}
+	}
+	if (s->list_next < s->snap->count)
+		return true;
+	conn_write(s->conn, ".\r\n", 3);
+	return false;
+}
+
+static enum pop_result list_or_uidl(struct pop_session *s, char *args, bool uidl)
+{
+	char *argv[1];
+	struct msg_info *m;
+	uint32_t n;
+
+	if (*args == '\0') {
+		pop_ok(s, "%u messages (%llu octets)", s->snap->count - s->deleted_count,
+		       (unsigned long long)(s->snap->total_size - s->deleted_size));
+		s->list_next = 0;
+		s->list_uidl = uidl;
+		if (list_step(s))
+			conn_set_continue(s->conn, list_step);
+		return POP_DONE;
+	}
+	if (split_args(args, argv, 1) < 0) {
+		pop_err(s, "%s takes at most one message number", uidl ? "UIDL" : "LIST");
+		return POP_BAD;
+	}
+	if ((m = parse_msg(s, argv[0], &n)) == NULL)
+		return POP_DONE;
+	if (uidl) {
+		char text[UIDL_MAX + 1];
+
+		mailbox_snapshot_uidl(s->snap, m, text);
+		pop_ok(s, "%u %s", n, text);
+	} else {
+		pop_ok(s, "%u %u", n, m->size);
+	}
+	return POP_DONE;
+}
+
+enum pop_result pop_cmd_list(struct pop_session *s, char *args)
+{
+	return list_or_uidl(s, args, false);
+}
+
+enum pop_result pop_cmd_uidl(struct pop_session *s, char *args)
+{
+	return list_or_uidl(s, args, true);
+}
+
+/* Queue "+OK", the message (or its top) and the terminating dot. */
+static enum pop_result send_message(struct pop_session *s, char *args, bool top)
+{
+	char *argv[2];
+	const char *error;
+	struct msg_info *m;
+	uint32_t n, lines = 0;
+	int fd;
+
+	if (split_args(args, argv, top ? 2 : 1) < 0) {
+		pop_err(s, top ? "TOP needs a message number and a line count"
+			       : "RETR needs one message number");
+		return POP_BAD;
+	}
+	if (top && str_to_uint32(argv[1], &lines) < 0) {
+		pop_err(s, "Invalid line count");
+		return POP_BAD;
+	}
+	if ((m = parse_msg(s, argv[0], &n)) == NULL)
+		return POP_DONE;
+	if (message_body_open(m, &fd) < 0) {
+		if (errno == ENOENT) {
+			pop_err(s, "[SYS/TEMP] Message no longer available");
+		} else {
+			conn_log(s->conn, LOG_ERROR, "cannot open message %u (uid %u): %s",
+				 n, m->uid, strerror(errno));
+			pop_err(s, "[SYS/TEMP] Cannot read the message, try again later");
+		}
+		return POP_DONE;
+	}
+	if (top)
+		pop_ok(s, "Top of message %u follows", n);
+	else
+		pop_ok(s, "%u octets", m->size);
+	conn_send_file(s->conn, fd, 0, m->size,
+		       (m->flags & MSG_HAS_DOT_LINE) ? CONN_SEND_DOTSTUFF : 0,
+		       m->hdr_len, top ? (long)lines : -1);
+	conn_write(s->conn, ".\r\n", 3);
+	/* RETR marks Seen, visible to every session at once; TOP never does */
+	if (!top && !(m->flags & MSG_SEEN)) {
+		if (message_set_seen(s->snap->mailbox_id, m->uid, &error) < 0)
+			conn_log(s->conn, LOG_WARNING, "cannot mark message %u seen: %s",
+				 n, error);
+		else
+			m->flags |= MSG_SEEN;
+	}
+	return POP_DONE;
+}
+
+enum pop_result pop_cmd_retr(struct pop_session *s, char *args)
+{
+	return send_message(s, args, false);
+}
+
+enum pop_result pop_cmd_top(struct pop_session *s, char *args)
+{
+	return send_message(s, args, true);
+}
+
+enum pop_result pop_cmd_dele(struct pop_session *s, char *args)
+{
+	char *argv[1];
+	struct msg_info *m;
+	uint32_t n;
+
+	if (split_args(args, argv, 1) < 0) {
+		pop_err(s, "DELE needs one message number");
+		return POP_BAD;
+	}
+	if ((m = parse_msg(s, argv[0], &n)) == NULL)
+		return POP_DONE;
+	s->deleted[n - 1] = 1;
+	s->deleted_count++;
+	s->deleted_size += m->size;
+	pop_ok(s, "Message %u deleted", n);
+	return POP_DONE;
+}
+
+enum pop_result pop_cmd_noop(struct pop_session *s, char *args)
+{
+	if (*args != '\0') {
+		pop_err(s, "NOOP takes no arguments");
+		return POP_BAD;
+	}
+	pop_ok(s, "Nothing to do");
+	return POP_DONE;
+}
+
+enum pop_result pop_cmd_rset(struct pop_session *s, char *args)
+{
+	if (*args != '\0') {
+		pop_err(s, "RSET takes no arguments");
+		return POP_BAD;
+	}
+	memset(s->deleted, 0, s->snap->count);
+	s->deleted_count = 0;
+	s->deleted_size = 0;
+	pop_ok(s, "%u messages (%llu octets)", s->snap->count,
+	       (unsigned long long)s->snap->total_size);
+	return POP_DONE;
+}
+
+enum pop_result pop_cmd_quit(struct pop_session *s, char *args)
+{
+	uint32_t *uids;
+	size_t removed = 0, k = 0;
+	const char *error;
+
+	(void)args;
+	conn_close_after_flush(s->conn);
+	if (s->deleted_count == 0) {
+		pop_ok(s, "Bye");
+		return POP_DONE;
+	}
+	uids = malloc(s->deleted_count * sizeof(*uids));
+	if (uids == NULL) {
+		pop_err(s, "[SYS/TEMP] Out of memory, no message was removed");
+		return POP_DONE;
+	}
+	for (uint32_t i = 0; i < s->snap->count; i++) {
+		if (s->deleted[i])
+			uids[k++] = s->snap->msgs[i].uid;
+	}
+	/* UPDATE state: one atomic transaction; ones already gone are skipped */
+	if (mailbox_expunge(s->snap->mailbox_id, uids, k, &removed, &error) < 0) {
+		conn_log(s->conn, LOG_ERROR, "QUIT: cannot remove messages: %s", error);
+		pop_err(s, "[SYS/TEMP] Cannot remove messages, none were removed");
+	} else {
+		conn_log(s->conn, LOG_INFO, "QUIT: removed %zu of %zu marked messages",
+			 removed, k);
+		pop_ok(s, "Bye, %zu message%s removed", k, k == 1 ? "" : "s");
+	}
+	s->deleted_count = 0;
+	free(uids);
+	return POP_DONE;
+}

@@ -1,0 +1,132 @@
+/* ctl_account.c - posternctl account add|list|del|passwd, mailbox list. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl/ctl.h"
+#include "mail/accounts.h"
+#include "mail/names.h"
+#include "store/store_ops.h"
+
+#define PASSWORD_BUF 1100
+
+/* ADDRESS [--password-file FILE], in either order. */
+static int parse_address_password(int argc, char **argv, const char *usage,
+				  const char **address_r, char *password)
+{
+	const char *file = NULL;
+
+	*address_r = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc)
+			file = argv[++i];
+		else if (argv[i][0] != '-' && *address_r == NULL)
+			*address_r = argv[i];
+		else
+			return ctl_error(EX_USAGE, "usage: %s", usage);
+	}
+	if (*address_r == NULL)
+		return ctl_error(EX_USAGE, "usage: %s", usage);
+	return ctl_read_password(file, password, PASSWORD_BUF);
+}
+
+int ctl_account_add(int argc, char **argv)
+{
+	char password[PASSWORD_BUF];
+	struct account account;
+	const char *address, *error;
+	int ret;
+
+	ret = parse_address_password(argc, argv,
+				     "account add ADDRESS [--password-file FILE]",
+				     &address, password);
+	if (ret != 0)
+		return ret;
+	ret = account_add(address, password, &account, &error);
+	explicit_bzero(password, sizeof(password));
+	if (ret < 0)
+		return ctl_error(1, "%s", error);
+	printf("account %s@%s added\n", account.name, account.domain);
+	return 0;
+}
+
+int ctl_account_passwd(int argc, char **argv)
+{
+	char password[PASSWORD_BUF];
+	const char *address, *error;
+	int ret;
+
+	ret = parse_address_password(argc, argv,
+				     "account passwd ADDRESS [--password-file FILE]",
+				     &address, password);
+	if (ret != 0)
+		return ret;
+	ret = account_passwd(address, password, &error);
+	explicit_bzero(password, sizeof(password));
+	if (ret < 0)
+		return ctl_error(1, "%s", error);
+	printf("password of %s changed\n", address);
+	return 0;
+}
+
+int ctl_account_del(int argc, char **argv)
+{
+	const char *error;
+
+	if (argc != 1)
+		return ctl_error(EX_USAGE, "usage: account del ADDRESS");
+	if (account_del(argv[0], &error) < 0)
+		return ctl_error(1, "%s", error);
+	printf("account %s removed\n", argv[0]);
+	return 0;
+}
+
+static void print_account(const struct account *a, void *ctx)
+{
+	(void)ctx;
+	printf("%s@%s\n", a->name, a->domain);
+}
+
+int ctl_account_list(int argc, char **argv)
+{
+	char domain[ACCOUNT_NAME_MAX + 1];
+	const char *error;
+	bool exists;
+
+	if (argc > 1)
+		return ctl_error(EX_USAGE, "usage: account list [DOMAIN]");
+	if (argc == 1) {
+		if (name_object_check(argv[0], domain, &error) < 0)
+			return ctl_error(EX_DATAERR, "%s", error);
+		if (store_domain_exists(domain, &exists, &error) < 0)
+			return ctl_error(EX_TEMPFAIL, "%s", error);
+		if (!exists)
+			return ctl_error(1, "no such domain: %s", domain);
+	}
+	if (store_account_list(argc == 1 ? domain : NULL, print_account, NULL,
+			       &error) < 0)
+		return ctl_error(EX_TEMPFAIL, "%s", error);
+	return 0;
+}
+
+static void print_mailbox(const struct mailbox_stat *st, void *ctx)
+{
+	(void)ctx;
+	printf("%-30s %8u messages %12llu octets\n", st->name, st->messages,
+	       (unsigned long long)st->size);
+}
+
+int ctl_mailbox_list(int argc, char **argv)
+{
+	struct account account;
+	const char *error;
+
+	if (argc != 1)
+		return ctl_error(EX_USAGE, "usage: mailbox list ADDRESS");
+	if (account_find(argv[0], &account, &error) < 0)
+		return ctl_error(EX_NOUSER, "%s", error);
+	if (store_mailbox_list(&account, print_mailbox, NULL, &error) < 0)
+		return ctl_error(EX_TEMPFAIL, "%s", error);
+	return 0;
+}

@@ -1,0 +1,186 @@
+/* posternctl.c - the admin's command line tool: option parsing, the
+ * configuration, and dispatch to NOUN VERB handlers.  Works beside a
+ * running posternd: LMDB lets both write the same store. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ctl/ctl.h"
+#include "lib/config.h"
+#include "lib/core_settings.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "store/store.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/usr/local/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/postern.conf"
+
+struct ctl_command {
+	const char *noun, *verb, *args;
+	ctl_fn *fn;
+	const char *help;
+};
+
+static const struct ctl_command commands[] = {
+	{ "domain", "add", "NAME", ctl_domain_add, "create a domain" },
+	{ "domain", "list", "", ctl_domain_list, "list domains" },
+	{ "domain", "del", "NAME", ctl_domain_del, "remove a domain without accounts" },
+	{ "account", "add", "ADDRESS [--password-file FILE]", ctl_account_add,
+	  "create an account (password from FILE or stdin)" },
+	{ "account", "list", "[DOMAIN]", ctl_account_list, "list accounts" },
+	{ "account", "del", "ADDRESS", ctl_account_del,
+	  "remove an account with all its mail" },
+	{ "account", "passwd", "ADDRESS [--password-file FILE]", ctl_account_passwd,
+	  "set a new password" },
+	{ "mailbox", "list", "ADDRESS", ctl_mailbox_list,
+	  "list an account's mailboxes with message counts" },
+	{ "deliver", NULL, "ADDRESS < message", ctl_deliver,
+	  "deliver an RFC 5322 message into the account's INBOX" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+int ctl_error(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("posternctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: posternctl [-c FILE] [-o key=value]... NOUN VERB ARGS\n\n");
+	for (const struct ctl_command *c = commands; c->noun != NULL; c++) {
+		char left[80];
+
+		snprintf(left, sizeof(left), "%s%s%s %s", c->noun, c->verb ? " " : "",
+			 c->verb ? c->verb : "", c->args);
+		fprintf(out, "  %-44s %s\n", left, c->help);
+	}
+	fprintf(out, "\nThe configuration is read from %s unless -c names another.\n",
+		DEFAULT_CONFIG);
+}
+
+static int strip_newline(char *buf)
+{
+	size_t len = strcspn(buf, "\r\n");
+
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int ctl_read_password(const char *file, char *buf, size_t size)
+{
+	FILE *fp = stdin;
+	struct termios old, quiet;
+	bool tty = false;
+
+	if (file != NULL && (fp = fopen(file, "r")) == NULL)
+		return ctl_error(EX_NOINPUT, "cannot read password file %s: %s",
+				 file, strerror(errno));
+	if (file == NULL && isatty(STDIN_FILENO) &&
+	    tcgetattr(STDIN_FILENO, &old) == 0) {
+		tty = true;
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		fputs("Password: ", stderr);
+	}
+	if (fgets(buf, (int)size, fp) == NULL)
+		buf[0] = '\0';
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (fp != stdin)
+		fclose(fp);
+	if (strip_newline(buf) == 0)
+		return ctl_error(EX_DATAERR, "no password given (empty %s)",
+				 file ? file : "input");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = DEFAULT_CONFIG, *error;
+	bool explicit_config = false;
+	struct core_settings settings;
+	struct config *cfg;
+	const struct ctl_command *cmd;
+	char **overrides = xcalloc((size_t)argc, sizeof(char *));
+	int opt, ret, first, n_overrides = 0;
+
+	memset(&settings, 0, sizeof(settings));
+	while ((opt = getopt(argc, argv, "+c:o:h")) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			explicit_config = true;
+			break;
+		case 'o':
+			overrides[n_overrides++] = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	for (cmd = commands; cmd->noun != NULL; cmd++) {
+		if (strcmp(cmd->noun, argv[optind]) != 0)
+			continue;
+		if (cmd->verb == NULL ||
+		    (optind + 1 < argc && strcmp(cmd->verb, argv[optind + 1]) == 0))
+			break;
+	}
+	if (cmd->noun == NULL) {
+		ctl_error(EX_USAGE, "unknown command '%s%s%s'", argv[optind],
+			  optind + 1 < argc ? " " : "",
+			  optind + 1 < argc ? argv[optind + 1] : "");
+		usage(stderr);
+		return EX_USAGE;
+	}
+	first = optind + (cmd->verb ? 2 : 1);
+
+	/* the default file may be missing (all defaults); a named one not */
+	cfg = config_new();
+	if (config_read_file(cfg, config_path, !explicit_config, &error) < 0)
+		return ctl_error(EX_CONFIG, "%s", error);
+	for (int i = 0; i < n_overrides; i++) {
+		if (config_add_override(cfg, overrides[i], &error) < 0)
+			return ctl_error(EX_USAGE, "%s", error);
+	}
+	free(overrides);
+	if (core_settings_load(cfg, &settings, &error) < 0)
+		return ctl_error(EX_CONFIG, "%s", error);
+	core_settings_set_current(&settings);
+	log_set_level(LOG_WARNING);
+	if (store_open(settings.data_dir, &error) < 0)
+		return ctl_error(EX_TEMPFAIL, "%s", error);
+
+	ret = cmd->fn(argc - first, argv + first);
+
+	store_close();
+	core_settings_free(&settings);
+	config_free(&cfg);
+	return ret;
+}

@@ -1,0 +1,647 @@
+/* conn.c - the connection object: socket, bounded line input, queued
+ * output (memory and file segments), idle timer, backpressure.
+ *
+ * Life of an input line: read() into a fixed buffer -> split at LF in
+ * place -> protocol line callback.  Lines are not copied.  While output is
+ * backed up (OUT_HIGH), a file is being sent, a continuation is pending or
+ * a failure delay runs, no line is passed on and the socket is not read:
+ * a client that never reads cannot make us buffer without bound.
+ *
+ * A connection is destroyed only from the host's own callbacks (conn_run
+ * and the timers), never while a module callback is on the stack. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "host/conn.h"
+#include "host/host.h"
+#include "host/service.h"
+#include "lib/buf.h"
+#include "lib/dotstuff.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#define CONN_IN_MIN 1024	/* input buffer, at least max_line + CRLF */
+#define OUT_HIGH (64 * 1024)	/* stop taking commands above this */
+#define OUT_LOW (16 * 1024)	/* call a continuation below this */
+#define OUT_MAX (32u * 1024 * 1024) /* a module bug or abuse: close */
+#define INLINE_FILE_MAX (64 * 1024) /* copy smaller files into memory */
+#define FILE_CHUNK (32 * 1024)
+#define RUN_ROUNDS 64		/* continuation steps per event */
+
+struct oseg {
+	struct oseg *next;
+	bool is_file;
+	bool plain;		/* file: sendfile, no transformation */
+	struct buf mem;		/* memory, or a file's staging area */
+	size_t pos;		/* sent from mem */
+	int fd;
+	uint64_t off, end;
+	struct dotstuff ds;
+};
+
+struct conn {
+	struct conn *prev, *next;
+	struct service *svc;
+	const struct pn_protocol *proto;
+	void *session;
+	unsigned long id;
+	int fd;
+	ev_io rio, wio;
+	ev_timer idle, delay;
+	ev_tstamp last_activity;
+	char peer_ip[INET6_ADDRSTRLEN];
+	char local_ip[INET6_ADDRSTRLEN];
+	bool loopback;
+	char log_prefix[ADDRESS_MAX * 2 + INET6_ADDRSTRLEN + 64];
+	/* input */
+	char *in;
+	size_t in_cap, in_start, in_len, max_line;
+	bool discarding;
+	/* output */
+	struct oseg *head, *tail;
+	size_t out_bytes;
+	unsigned int out_files;
+	conn_continue_fn *cont;
+	bool closing, dead, delayed, peer_eof;
+};
+
+static unsigned long next_id = 1;
+static unsigned int total_conns;
+
+unsigned int conn_total(void)
+{
+	return total_conns;
+}
+
+static void conn_run(struct conn *c);
+
+/* ---- logging ---- */
+
+static void set_prefix(struct conn *c, const char *user)
+{
+	snprintf(c->log_prefix, sizeof(c->log_prefix), "%s-%lu [%s]%s%s",
+		 c->svc->mod->log_tag, c->id, c->peer_ip,
+		 user ? " " : "", user ? user : "");
+}
+
+void conn_log(struct conn *c, enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	/* the tag field carries "POP-7 [ip] user" so records correlate */
+	log_vmsg(level, c->log_prefix, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void conn_set_log_user(struct conn *c, const char *user)
+{
+	set_prefix(c, user);
+}
+
+const char *conn_peer_ip(const struct conn *c)
+{
+	return c->peer_ip;
+}
+
+const char *conn_local_ip(const struct conn *c)
+{
+	return c->local_ip;
+}
+
+bool conn_peer_is_loopback(const struct conn *c)
+{
+	return c->loopback;
+}
+
+/* ---- output ---- */
+
+static void kill_conn(struct conn *c, const char *why)
+{
+	if (!c->dead && why != NULL)
+		conn_log(c, LOG_INFO, "disconnected: %s", why);
+	c->dead = true;
+}
+
+static struct oseg *seg_new(struct conn *c, bool is_file)
+{
+	struct oseg *s = xcalloc(1, sizeof(*s));
+
+	s->is_file = is_file;
+	s->fd = -1;
+	buf_init(&s->mem, is_file ? 2 * FILE_CHUNK + 16 : OUT_MAX);
+	if (c->tail != NULL)
+		c->tail->next = s;
+	else
+		c->head = s;
+	c->tail = s;
+	if (is_file)
+		c->out_files++;
+	return s;
+}
+
+static void seg_pop(struct conn *c)
+{
+	struct oseg *s = c->head;
+
+	c->head = s->next;
+	if (c->head == NULL)
+		c->tail = NULL;
+	if (s->is_file) {
+		c->out_files--;
+		close(s->fd);
+	} else {
+		c->out_bytes -= s->mem.len - s->pos;
+	}
+	buf_free(&s->mem);
+	free(s);
+}
+
+static struct buf *tail_mem(struct conn *c)
+{
+	if (c->tail == NULL || c->tail->is_file)
+		seg_new(c, false);
+	return &c->tail->mem;
+}
+
+void conn_write(struct conn *c, const void *data, size_t len)
+{
+	if (c->dead)
+		return;
+	if (c->out_bytes + len > OUT_MAX || buf_append(tail_mem(c), data, len) < 0) {
+		kill_conn(c, "output limit exceeded");
+		return;
+	}
+	c->out_bytes += len;
+}
+
+void conn_printf(struct conn *c, const char *fmt, ...)
+{
+	struct buf *b;
+	size_t before;
+	va_list ap;
+	int ret;
+
+	if (c->dead)
+		return;
+	b = tail_mem(c);
+	before = b->len;
+	va_start(ap, fmt);
+	ret = buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	if (ret < 0 || c->out_bytes + (b->len - before) > OUT_MAX) {
+		kill_conn(c, "output limit exceeded");
+		return;
+	}
+	c->out_bytes += b->len - before;
+}
+
+/* Read the next chunk of [off, end) of fd through ds into staging area b.
+ * -1 on a read error or a file shorter than its record. */
+static int pump_file(int fd, uint64_t *off, uint64_t end, struct dotstuff *ds,
+		     struct buf *b)
+{
+	char chunk[FILE_CHUNK];
+	size_t want = end - *off < FILE_CHUNK ? (size_t)(end - *off) : FILE_CHUNK;
+	ssize_t n;
+
+	do {
+		n = pread(fd, chunk, want, (off_t)*off);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	/* the staging area holds twice a chunk: stuffing always fits */
+	*off += dotstuff_run(ds, chunk, (size_t)n, b);
+	if (ds->done)
+		*off = end;
+	return 0;
+}
+
+void conn_send_file(struct conn *c, int fd, uint64_t offset, uint64_t len,
+		    unsigned int flags, uint64_t hdr_len, long max_lines)
+{
+	bool stuff = (flags & CONN_SEND_DOTSTUFF) != 0;
+	struct oseg *s;
+
+	if (c->dead) {
+		close(fd);
+		return;
+	}
+	if (len <= INLINE_FILE_MAX) {
+		/* small: straight into the memory queue, one write with the
+		 * status line before it and the terminator after it */
+		struct buf *b = tail_mem(c);
+		size_t before = b->len;
+		uint64_t off = offset;
+		struct dotstuff ds;
+
+		dotstuff_init(&ds, stuff, hdr_len, max_lines);
+		while (off < offset + len && !ds.done) {
+			char chunk[FILE_CHUNK];
+			size_t want = offset + len - off < FILE_CHUNK ?
+				      (size_t)(offset + len - off) : FILE_CHUNK;
+			ssize_t n = pread(fd, chunk, want, (off_t)off);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				conn_log(c, LOG_ERROR, "cannot read a message body: %s",
+					 n < 0 ? strerror(errno) : "file shorter than its record");
+				close(fd);
+				kill_conn(c, NULL);
+				return;
+			}
+			if (dotstuff_run(&ds, chunk, (size_t)n, b) != (size_t)n && !ds.done) {
+				close(fd);
+				kill_conn(c, "output limit exceeded");
+				return;
+			}
+			off += (uint64_t)n;
+		}
+		c->out_bytes += b->len - before;
+		close(fd);
+		return;
+	}
+	s = seg_new(c, true);
+	s->fd = fd;
+	s->off = offset;
+	s->end = offset + len;
+	s->plain = !stuff && max_lines < 0;
+	dotstuff_init(&s->ds, stuff, hdr_len, max_lines);
+}
+
+void conn_set_continue(struct conn *c, conn_continue_fn *fn)
+{
+	c->cont = fn;
+}
+
+void conn_close_after_flush(struct conn *c)
+{
+	c->closing = true;
+}
+
+/* Write what can be written now.  Returns when the socket would block or
+ * the queue is empty. */
+static void flush(struct conn *c)
+{
+	while (c->head != NULL && !c->dead) {
+		struct oseg *s = c->head;
+		ssize_t n;
+
+		if (s->is_file && s->plain) {
+			if (s->off >= s->end) {
+				seg_pop(c);
+				continue;
+			}
+			off_t off = (off_t)s->off;
+			size_t want = s->end - s->off > (1u << 30) ? (1u << 30) :
+				      (size_t)(s->end - s->off);
+
+			n = sendfile(c->fd, s->fd, &off, want);
+			if (n == 0) {
+				conn_log(c, LOG_ERROR, "message body shorter than its record");
+				kill_conn(c, NULL);
+				return;
+			}
+			if (n > 0)
+				s->off = (uint64_t)off;
+		} else {
+			if (s->is_file && s->pos == s->mem.len) {
+				buf_reset(&s->mem);
+				s->pos = 0;
+				if (s->off >= s->end) {
+					seg_pop(c);
+					continue;
+				}
+				if (pump_file(s->fd, &s->off, s->end, &s->ds, &s->mem) < 0) {
+					conn_log(c, LOG_ERROR, "cannot read a message body");
+					kill_conn(c, NULL);
+					return;
+				}
+				continue;
+			}
+			if (s->pos == s->mem.len) {
+				seg_pop(c);
+				continue;
+			}
+			n = send(c->fd, s->mem.data + s->pos, s->mem.len - s->pos,
+				 MSG_NOSIGNAL);
+			if (n > 0) {
+				s->pos += (size_t)n;
+				if (!s->is_file)
+					c->out_bytes -= (size_t)n;
+			}
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			kill_conn(c, errno == EPIPE || errno == ECONNRESET ?
+				  "connection reset by client" : strerror(errno));
+			return;
+		}
+		c->last_activity = ev_now(host_loop());
+	}
+	if (c->head == NULL && c->closing)
+		c->dead = true;
+}
+
+/* ---- input ---- */
+
+static bool can_dispatch(const struct conn *c)
+{
+	return !c->dead && !c->closing && !c->delayed && c->cont == NULL &&
+	       c->out_bytes < OUT_HIGH && c->out_files == 0;
+}
+
+void conn_set_max_line(struct conn *c, size_t max_line)
+{
+	size_t need = max_line + 2 < CONN_IN_MIN ? CONN_IN_MIN : max_line + 2;
+
+	c->max_line = max_line;
+	if (need > c->in_cap) {
+		c->in = xrealloc(c->in, need + 1);
+		c->in_cap = need;
+	}
+}
+
+static void line_too_long(struct conn *c)
+{
+	if (c->proto->line_too_long != NULL)
+		c->proto->line_too_long(c->session);
+}
+
+static void process_input(struct conn *c)
+{
+	while (can_dispatch(c) && c->in_start < c->in_len) {
+		char *start = c->in + c->in_start;
+		size_t avail = c->in_len - c->in_start, len;
+		char *lf = memchr(start, '\n', avail);
+
+		if (lf == NULL) {
+			if (c->discarding) {
+				c->in_start = c->in_len = 0;
+			} else if (avail > c->max_line + 1) {
+				/* no LF within the limit: answer now, then drop
+				 * everything up to the LF */
+				c->discarding = true;
+				c->in_start = c->in_len = 0;
+				line_too_long(c);
+			}
+			break;
+		}
+		len = (size_t)(lf - start);
+		c->in_start += len + 1;
+		if (c->discarding) {
+			c->discarding = false;
+			continue;
+		}
+		if (len > 0 && start[len - 1] == '\r')
+			len--;
+		if (len > c->max_line) {
+			line_too_long(c);
+			continue;
+		}
+		start[len] = '\0';
+		c->proto->line(c->session, start, len);
+	}
+	if (c->in_start == c->in_len)
+		c->in_start = c->in_len = 0;
+}
+
+static void update_watchers(struct conn *c)
+{
+	struct ev_loop *loop = host_loop();
+	bool want_read = can_dispatch(c) && !c->peer_eof;
+
+	if (want_read && c->in_start > 0) {
+		memmove(c->in, c->in + c->in_start, c->in_len - c->in_start);
+		c->in_len -= c->in_start;
+		c->in_start = 0;
+	}
+	want_read = want_read && c->in_len < c->in_cap;
+	if (want_read && !ev_is_active(&c->rio))
+		ev_io_start(loop, &c->rio);
+	else if (!want_read && ev_is_active(&c->rio))
+		ev_io_stop(loop, &c->rio);
+	/* writable wakes us to write, or to run a pending continuation */
+	if ((c->head != NULL || c->cont != NULL) && !ev_is_active(&c->wio))
+		ev_io_start(loop, &c->wio);
+	else if (c->head == NULL && c->cont == NULL && ev_is_active(&c->wio))
+		ev_io_stop(loop, &c->wio);
+}
+
+static void conn_destroy(struct conn *c)
+{
+	struct ev_loop *loop = host_loop();
+	struct service *svc = c->svc;
+
+	if (c->session != NULL && c->proto->close != NULL)
+		c->proto->close(c->session);
+	ev_io_stop(loop, &c->rio);
+	ev_io_stop(loop, &c->wio);
+	ev_timer_stop(loop, &c->idle);
+	ev_timer_stop(loop, &c->delay);
+	while (c->head != NULL)
+		seg_pop(c);
+	close(c->fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		svc->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	svc->active--;
+	total_conns--;
+	service_ip_add(svc, c->peer_ip, -1);
+	free(c->in);
+	free(c);
+	host_conn_closed();
+}
+
+static void conn_run(struct conn *c)
+{
+	for (int round = 0; round < RUN_ROUNDS && !c->dead; round++) {
+		process_input(c);
+		/* after EOF, once every complete line is answered, close */
+		if (c->peer_eof && can_dispatch(c))
+			c->closing = true;
+		flush(c);
+		if (c->cont == NULL || c->dead || c->out_bytes >= OUT_LOW ||
+		    c->out_files > 0)
+			break;
+		if (!c->cont(c->session))
+			c->cont = NULL;
+	}
+	if (c->dead) {
+		conn_destroy(c);
+		return;
+	}
+	update_watchers(c);
+}
+
+static void on_read(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+	ssize_t n;
+
+	(void)revents;
+	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		kill_conn(c, strerror(errno));
+	} else if (n == 0) {
+		/* the client is done sending: answer what it sent, then close */
+		conn_log(c, LOG_DEBUG, "connection closed by client");
+		c->peer_eof = true;
+	} else {
+		c->in_len += (size_t)n;
+		c->last_activity = ev_now(loop);
+	}
+	conn_run(c);
+}
+
+static void on_write(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	conn_run(w->data);
+}
+
+static void on_idle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+	const struct listener_settings *ls = service_listener_settings(c->svc);
+	ev_tstamp timeout = ls->idle_timeout, left;
+
+	(void)revents;
+	left = c->last_activity + timeout - ev_now(loop);
+	if (left > 0.001) {
+		w->repeat = left;
+		ev_timer_again(loop, w);
+		return;
+	}
+	if (c->proto->timeout_reply != NULL && c->head == NULL) {
+		/* best effort: the client may well not be reading */
+		conn_printf(c, "%s\r\n", c->proto->timeout_reply);
+		flush(c);
+	}
+	kill_conn(c, "idle timeout");
+	conn_destroy(c);
+}
+
+static void on_delay(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	c->delayed = false;
+	conn_run(c);
+}
+
+void conn_delay_input(struct conn *c, unsigned int msec)
+{
+	if (msec == 0)
+		return;
+	c->delayed = true;
+	ev_timer_set(&c->delay, msec / 1000.0, 0.);
+	ev_timer_start(host_loop(), &c->delay);
+}
+
+static void sockaddr_ip(const struct sockaddr *sa, char *buf, size_t size,
+			bool *loopback_r)
+{
+	buf[0] = '\0';
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
+		if (loopback_r)
+			*loopback_r = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], buf,
+				  (socklen_t)size);
+			if (loopback_r)
+				*loopback_r = sin6->sin6_addr.s6_addr[12] == 127;
+		} else {
+			inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)size);
+			if (loopback_r)
+				*loopback_r = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+		}
+	}
+}
+
+void conn_new(struct service *svc, int fd, const struct sockaddr *peer,
+	      socklen_t peerlen)
+{
+	struct ev_loop *loop = host_loop();
+	const struct listener_settings *ls = service_listener_settings(svc);
+	struct sockaddr_storage local;
+	socklen_t locallen = sizeof(local);
+	struct conn *c = xcalloc(1, sizeof(*c));
+	int one = 1;
+
+	(void)peerlen;
+	c->svc = svc;
+	c->proto = svc->mod->protocol;
+	c->id = next_id++;
+	c->fd = fd;
+	sockaddr_ip(peer, c->peer_ip, sizeof(c->peer_ip), &c->loopback);
+	if (getsockname(fd, (struct sockaddr *)&local, &locallen) == 0)
+		sockaddr_ip((struct sockaddr *)&local, c->local_ip,
+			    sizeof(c->local_ip), NULL);
+	set_prefix(c, NULL);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	conn_set_max_line(c, c->proto->max_line);
+	c->last_activity = ev_now(loop);
+
+	ev_io_init(&c->rio, on_read, fd, EV_READ);
+	ev_io_init(&c->wio, on_write, fd, EV_WRITE);
+	ev_init(&c->idle, on_idle);
+	c->idle.repeat = ls->idle_timeout > 0 ? ls->idle_timeout : 1;
+	ev_init(&c->delay, on_delay);
+	c->rio.data = c->wio.data = c->idle.data = c->delay.data = c;
+
+	c->next = svc->conns;
+	if (svc->conns != NULL)
+		svc->conns->prev = c;
+	svc->conns = c;
+	svc->active++;
+	total_conns++;
+	service_ip_add(svc, c->peer_ip, 1);
+
+	ev_timer_again(loop, &c->idle);
+	conn_log(c, LOG_DEBUG, "connected to %s", c->local_ip);
+	c->session = c->proto->open(c, svc->settings);
+	if (c->session == NULL)
+		c->dead = true;
+	conn_run(c);
+}
+
+void conn_close_all(struct service *svc)
+{
+	while (svc->conns != NULL) {
+		kill_conn(svc->conns, "server shutting down");
+		conn_destroy(svc->conns);
+	}
+}

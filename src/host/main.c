@@ -1,0 +1,288 @@
+/* main.c - posternd: configuration, modules, signals, the event loop. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "host/conn.h"
+#include "host/host.h"
+#include "host/modules.h"
+#include "lib/config.h"
+#include "lib/core_settings.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "store/store.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/usr/local/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/postern.conf"
+
+static struct ev_loop *loop;
+static struct core_settings settings;
+static bool shutting_down;
+static ev_timer shutdown_timer;
+static const char *config_path = DEFAULT_CONFIG;
+static char **overrides;
+static size_t n_overrides;
+
+static void on_conn_closed(void)
+{
+	if (shutting_down && conn_total() == 0)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: posternd [-f] [-t] [-c FILE] [-o key=value]...\n"
+		"  -c FILE       configuration file (default %s)\n"
+		"  -o key=value  override a setting, e.g. -o pop.listen=127.0.0.1:1100\n"
+		"  -f            stay in the foreground\n"
+		"  -t            check the configuration and modules, then exit\n"
+		"  -V            print the version\n", DEFAULT_CONFIG);
+}
+
+/* Read the file and overrides into a config and core settings. */
+static struct config *read_config(struct core_settings *set, const char **error_r)
+{
+	struct config *cfg = config_new();
+
+	if (config_read_file(cfg, config_path, false, error_r) < 0)
+		goto fail;
+	for (size_t i = 0; i < n_overrides; i++) {
+		if (config_add_override(cfg, overrides[i], error_r) < 0)
+			goto fail;
+	}
+	if (core_settings_load(cfg, set, error_r) < 0)
+		goto fail;
+	return cfg;
+fail:
+	config_free(&cfg);
+	return NULL;
+}
+
+static void apply_log_settings(const struct core_settings *set)
+{
+	const char *error;
+	enum log_level level = LOG_INFO;
+
+	log_parse_level(set->log_level, &level);
+	log_set_level(level);
+	if (log_open(set->log_target, &error) < 0)
+		log_msg(LOG_ERROR, "HOST", "%s (logging to stderr)", error);
+}
+
+static void on_sighup(struct ev_loop *l, ev_signal *w, int revents)
+{
+	struct core_settings fresh;
+	struct config *cfg;
+	const char *error;
+
+	(void)l;
+	(void)w;
+	(void)revents;
+	memset(&fresh, 0, sizeof(fresh));
+	log_msg(LOG_NOTICE, "HOST", "SIGHUP: reloading %s", config_path);
+	cfg = read_config(&fresh, &error);
+	if (cfg == NULL || modules_reload(cfg, &error) < 0 ||
+	    config_check_unused(cfg, NULL, &error) < 0) {
+		log_msg(LOG_ERROR, "HOST", "reload failed, old settings stay: %s",
+			error);
+		core_settings_free(&fresh);
+		config_free(&cfg);
+		return;
+	}
+	if (strcmp(fresh.data_dir, settings.data_dir) != 0)
+		log_msg(LOG_WARNING, "HOST",
+			"data_dir changed: takes effect after a restart");
+	/* module list and data_dir need a restart; the rest applies now */
+	free(fresh.data_dir);
+	fresh.data_dir = settings.data_dir;
+	settings.data_dir = NULL;
+	core_settings_free(&settings);
+	settings = fresh;
+	core_settings_set_current(&settings);
+	log_reopen();
+	apply_log_settings(&settings);
+	config_free(&cfg);
+	log_msg(LOG_NOTICE, "HOST", "configuration reloaded");
+}
+
+static void on_shutdown_timeout(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	log_msg(LOG_NOTICE, "HOST", "shutdown grace over: closing %u connections",
+		conn_total());
+	modules_close_connections();
+	ev_break(l, EVBREAK_ALL);
+}
+
+static void on_sigterm(struct ev_loop *l, ev_signal *w, int revents)
+{
+	(void)revents;
+	if (shutting_down) {
+		log_msg(LOG_NOTICE, "HOST", "second signal: stopping now");
+		modules_close_connections();
+		ev_break(l, EVBREAK_ALL);
+		return;
+	}
+	shutting_down = true;
+	log_msg(LOG_NOTICE, "HOST",
+		"signal %d: no new connections; %u sessions get %us to finish",
+		w->signum, conn_total(), settings.shutdown_timeout);
+	modules_stop_listening();
+	if (conn_total() == 0) {
+		ev_break(l, EVBREAK_ALL);
+		return;
+	}
+	ev_timer_init(&shutdown_timer, on_shutdown_timeout,
+		      settings.shutdown_timeout, 0.);
+	ev_timer_start(l, &shutdown_timer);
+}
+
+static int write_pid_file(const char *path, const char **error_r)
+{
+	static char err[512];
+	char line[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, sizeof(err), "cannot write pid_file %s: %s", path,
+			 strerror(errno));
+		*error_r = err;
+		return -1;
+	}
+	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	(void)!write(fd, line, (size_t)n);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	bool foreground = false, check_only = false;
+	ev_signal sig_hup, sig_term, sig_int;
+	struct config *cfg;
+	const char *error;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:o:ftVh")) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'o':
+			overrides = xrealloc(overrides, (n_overrides + 1) * sizeof(char *));
+			overrides[n_overrides++] = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 't':
+			check_only = true;
+			break;
+		case 'V':
+			printf("posternd %s (module ABI %d)\n", PACKAGE_VERSION,
+			       POSTERN_MODULE_ABI);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "posternd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	cfg = read_config(&settings, &error);
+	if (cfg == NULL) {
+		fprintf(stderr, "posternd: %s\n", error);
+		return 1;
+	}
+	core_settings_set_current(&settings);
+	if (modules_load(&settings, cfg, &error) < 0 ||
+	    config_check_unused(cfg, NULL, &error) < 0) {
+		fprintf(stderr, "posternd: %s\n", error);
+		return 1;
+	}
+	config_free(&cfg);
+	if (check_only) {
+		printf("posternd: %s: configuration OK\n", config_path);
+		modules_unload();
+		core_settings_free(&settings);
+		free(overrides);
+		return 0;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	loop = ev_default_loop(EVFLAG_AUTO);
+	host_init(loop, on_conn_closed);
+	apply_log_settings(&settings);
+	if (settings.main_domain[0] == '\0')
+		log_msg(LOG_WARNING, "HOST",
+			"main_domain is not set: logins must name their domain");
+	/* try the store and the listeners while errors still reach the
+	 * terminal; LMDB's locks belong to the process that opened the
+	 * environment, so after daemon()'s fork it is opened again */
+	if (store_open(settings.data_dir, &error) < 0 ||
+	    modules_start(&error) < 0) {
+		log_msg(LOG_ERROR, "HOST", "%s", error);
+		return 1;
+	}
+	if (!foreground) {
+		store_close();
+		if (daemon(1, 0) < 0) {
+			log_msg(LOG_ERROR, "HOST", "cannot become a daemon: %s",
+				strerror(errno));
+			return 1;
+		}
+		ev_loop_fork(loop);
+		if (store_open(settings.data_dir, &error) < 0) {
+			log_msg(LOG_ERROR, "HOST", "%s", error);
+			return 1;
+		}
+	}
+	if (settings.pid_file[0] != '\0' &&
+	    write_pid_file(settings.pid_file, &error) < 0) {
+		log_msg(LOG_ERROR, "HOST", "%s", error);
+		return 1;
+	}
+
+	ev_signal_init(&sig_hup, on_sighup, SIGHUP);
+	ev_signal_init(&sig_term, on_sigterm, SIGTERM);
+	ev_signal_init(&sig_int, on_sigterm, SIGINT);
+	ev_signal_start(loop, &sig_hup);
+	ev_signal_start(loop, &sig_term);
+	ev_signal_start(loop, &sig_int);
+	log_msg(LOG_NOTICE, "HOST", "posternd %s started (pid %ld, data_dir %s)",
+		PACKAGE_VERSION, (long)getpid(), settings.data_dir);
+
+	ev_run(loop, 0);
+
+	modules_unload();
+	store_close();
+	log_msg(LOG_NOTICE, "HOST", "posternd stopped");
+	if (settings.pid_file[0] != '\0')
+		unlink(settings.pid_file);
+	core_settings_free(&settings);
+	free(overrides);
+	ev_loop_destroy(loop);
+	log_close();
+	return 0;
+}

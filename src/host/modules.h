@@ -1,0 +1,25 @@
+/* modules.h - loading protocol/background modules with dlopen and giving
+ * each its settings from the configuration. */
+#ifndef PN_MODULES_H
+#define PN_MODULES_H
+
+#include "lib/config.h"
+#include "lib/core_settings.h"
+
+struct service;
+
+/* dlopen every module in set->modules from set->module_dir, check its ABI,
+ * fill and check its settings from cfg. */
+int modules_load(const struct core_settings *set, struct config *cfg,
+		 const char **error_r);
+/* Every section the loaded modules claim (NULL-terminated, for -t). */
+int modules_check_unused(struct config *cfg, const char **error_r);
+/* init() each module and open the listeners of protocol modules. */
+int modules_start(const char **error_r);
+/* Re-read settings from a new configuration; all or nothing. */
+int modules_reload(struct config *cfg, const char **error_r);
+void modules_stop_listening(void);
+void modules_close_connections(void);
+void modules_unload(void);
+
+#endif

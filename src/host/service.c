@@ -1,0 +1,289 @@
+/* service.c - listeners and channel limits of a protocol module. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "host/conn.h"
+#include "host/host.h"
+#include "host/service.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#define LISTEN_BACKLOG 1024
+#define ACCEPTS_PER_EVENT 64
+
+struct ip_count {
+	struct ip_count *next;
+	unsigned int count;
+	char ip[INET6_ADDRSTRLEN];
+};
+
+const struct listener_settings *service_listener_settings(const struct service *svc)
+{
+	return (const struct listener_settings *)
+		((const char *)svc->settings + svc->mod->protocol->listener_offset);
+}
+
+static unsigned int ip_hash(const char *ip)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *ip; ip++)
+		h = (h ^ (unsigned char)*ip) * 16777619u;
+	return h % IP_BUCKETS;
+}
+
+unsigned int service_ip_get(struct service *svc, const char *ip)
+{
+	for (struct ip_count *e = svc->ips[ip_hash(ip)]; e; e = e->next) {
+		if (strcmp(e->ip, ip) == 0)
+			return e->count;
+	}
+	return 0;
+}
+
+void service_ip_add(struct service *svc, const char *ip, int delta)
+{
+	struct ip_count **pp = &svc->ips[ip_hash(ip)], *e;
+
+	for (; (e = *pp) != NULL; pp = &e->next) {
+		if (strcmp(e->ip, ip) == 0)
+			break;
+	}
+	if (e == NULL) {
+		if (delta <= 0)
+			return;
+		e = xcalloc(1, sizeof(*e));
+		snprintf(e->ip, sizeof(e->ip), "%s", ip);
+		*pp = e;
+	}
+	e->count = (unsigned int)((int)e->count + delta);
+	if (e->count == 0) {
+		*pp = e->next;
+		free(e);
+	}
+}
+
+static void refuse(struct service *svc, int fd, const char *why)
+{
+	const char *reply = svc->mod->protocol->busy_reply;
+	char line[256];
+	int n = snprintf(line, sizeof(line), "%s\r\n", reply);
+
+	/* best effort on a fresh socket: its buffer has room */
+	(void)!send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+	log_msg(LOG_NOTICE, svc->mod->log_tag, "connection refused: %s", why);
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct listener *l = w->data;
+	struct service *svc = l->svc;
+	const struct listener_settings *ls = service_listener_settings(svc);
+
+	(void)loop;
+	(void)revents;
+	for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		char ip[INET6_ADDRSTRLEN] = "";
+		int fd = accept4(l->fd, (struct sockaddr *)&peer, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				log_msg(LOG_ERROR, svc->mod->log_tag,
+					"cannot accept on %s: %s - raise the open files limit (ulimit -n)",
+					l->addr, strerror(errno));
+			else if (errno != EAGAIN && errno != EINTR &&
+				 errno != ECONNABORTED)
+				log_msg(LOG_ERROR, svc->mod->log_tag,
+					"accept on %s: %s", l->addr, strerror(errno));
+			return;
+		}
+		if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) {
+			getnameinfo((struct sockaddr *)&peer, len, ip, sizeof(ip),
+				    NULL, 0, NI_NUMERICHOST);
+			/* conn.c prints v4-mapped addresses as plain v4 */
+			if (strncmp(ip, "::ffff:", 7) == 0 && strchr(ip, '.'))
+				memmove(ip, ip + 7, strlen(ip + 7) + 1);
+		}
+		if (svc->active >= ls->channels) {
+			refuse(svc, fd, "all channels are busy");
+			continue;
+		}
+		if (ls->channels_per_ip > 0 &&
+		    service_ip_get(svc, ip) >= ls->channels_per_ip) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "too many connections from %s", ip);
+			refuse(svc, fd, why);
+			continue;
+		}
+		conn_new(svc, fd, (struct sockaddr *)&peer, len);
+	}
+}
+
+/* "127.0.0.1:110", "[::1]:110", "*:110" (every address). */
+static int parse_address(const char *text, char *host, size_t hsize,
+			 char *port, size_t psize)
+{
+	const char *colon;
+
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -1;
+		snprintf(host, hsize, "%.*s", (int)(end - text - 1), text + 1);
+		colon = end + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (colon == NULL || memchr(text, ':', (size_t)(colon - text)))
+			return -1;
+		snprintf(host, hsize, "%.*s", (int)(colon - text), text);
+	}
+	snprintf(port, psize, "%s", colon + 1);
+	if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) ||
+	    atoi(port) > 65535 || host[0] == '\0')
+		return -1;
+	return 0;
+}
+
+static int open_listener(struct service *svc, const char *text,
+			 const char **error_r)
+{
+	static char err[512];
+	struct addrinfo hints, *ai = NULL;
+	char host[128], port[16];
+	int fd = -1, one = 1, rc;
+
+	if (parse_address(text, host, sizeof(host), port, sizeof(port)) < 0) {
+		snprintf(err, sizeof(err),
+			 "%s.listen: '%s' is not address:port (like 127.0.0.1:110 or [::1]:110)",
+			 svc->mod->name, text);
+		*error_r = err;
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_family = strcmp(host, "*") == 0 ? AF_INET6 : AF_UNSPEC;
+	rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port, &hints, &ai);
+	if (rc != 0) {
+		snprintf(err, sizeof(err), "%s.listen: '%s': %s", svc->mod->name,
+			 text, gai_strerror(rc));
+		*error_r = err;
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		int v6only = strcmp(host, "*") != 0;
+
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+				   sizeof(v6only));
+	}
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
+		int e = errno;
+
+		snprintf(err, sizeof(err), "cannot listen on %s: %s%s", text,
+			 strerror(e),
+			 e == EACCES ? " - ports below 1024 need root or CAP_NET_BIND_SERVICE" :
+			 e == EADDRINUSE ? " - is another server (or posternd) using it?" :
+			 e == EADDRNOTAVAIL ? " - that address is not on this machine" : "");
+		*error_r = err;
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+
+	struct listener *l = xcalloc(1, sizeof(*l));
+
+	l->svc = svc;
+	l->fd = fd;
+	snprintf(l->addr, sizeof(l->addr), "%s", text);
+	ev_io_init(&l->io, on_accept, fd, EV_READ);
+	l->io.data = l;
+	ev_io_start(host_loop(), &l->io);
+	l->next = svc->listeners;
+	svc->listeners = l;
+	log_msg(LOG_INFO, svc->mod->log_tag, "listening on %s", text);
+	return 0;
+}
+
+static void close_listener(struct listener *l)
+{
+	ev_io_stop(host_loop(), &l->io);
+	close(l->fd);
+	log_msg(LOG_INFO, l->svc->mod->log_tag, "stopped listening on %s", l->addr);
+	free(l);
+}
+
+int service_start(struct service *svc, const char **error_r)
+{
+	const struct listener_settings *ls = service_listener_settings(svc);
+
+	if (ls->channels == 0) {
+		log_msg(LOG_NOTICE, svc->mod->log_tag,
+			"%s.channels = 0: not listening", svc->mod->name);
+		return 0;
+	}
+	for (size_t i = 0; i < ls->listen.count; i++) {
+		if (open_listener(svc, ls->listen.items[i], error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void service_stop_listening(struct service *svc)
+{
+	while (svc->listeners != NULL) {
+		struct listener *l = svc->listeners;
+
+		svc->listeners = l->next;
+		close_listener(l);
+	}
+}
+
+void service_reconfigure(struct service *svc)
+{
+	const struct listener_settings *ls = service_listener_settings(svc);
+	struct listener **pp = &svc->listeners;
+	const char *error;
+
+	/* drop listeners no longer named (or all, with channels = 0) */
+	while (*pp != NULL) {
+		struct listener *l = *pp;
+		bool keep = false;
+
+		for (size_t i = 0; ls->channels > 0 && i < ls->listen.count; i++)
+			keep = keep || strcmp(ls->listen.items[i], l->addr) == 0;
+		if (keep) {
+			pp = &l->next;
+		} else {
+			*pp = l->next;
+			close_listener(l);
+		}
+	}
+	for (size_t i = 0; ls->channels > 0 && i < ls->listen.count; i++) {
+		bool have = false;
+
+		for (struct listener *l = svc->listeners; l; l = l->next)
+			have = have || strcmp(ls->listen.items[i], l->addr) == 0;
+		if (!have && open_listener(svc, ls->listen.items[i], &error) < 0)
+			log_msg(LOG_ERROR, svc->mod->log_tag, "%s", error);
+	}
+}

@@ -1,0 +1,49 @@
+/* service.h - a protocol module's running instance: its listeners, the
+ * channel counts (total and per client address) and its connections. */
+#ifndef PN_SERVICE_H
+#define PN_SERVICE_H
+
+#include <stdbool.h>
+#include <netinet/in.h>
+#include <ev.h>
+
+#include "postern/module.h"
+
+struct conn;
+struct ip_count;
+
+#define IP_BUCKETS 1024
+
+struct listener {
+	struct listener *next;
+	struct service *svc;
+	int fd;
+	ev_io io;
+	char addr[64];		/* as configured */
+};
+
+struct service {
+	struct service *next;
+	const struct pn_module *mod;
+	void *settings;
+	unsigned int active;		/* open connections */
+	struct ip_count *ips[IP_BUCKETS];
+	struct listener *listeners;
+	struct conn *conns;		/* doubly linked through conn */
+};
+
+/* Open the listeners a protocol module's settings name.  channels = 0:
+ * none.  Errors name the address and what to do. */
+int service_start(struct service *svc, const char **error_r);
+/* Bring listeners in line with changed settings (SIGHUP). */
+void service_reconfigure(struct service *svc);
+/* Stop accepting (shutdown). */
+void service_stop_listening(struct service *svc);
+
+const struct listener_settings *service_listener_settings(const struct service *svc);
+
+/* Per-address counts, kept by conn_new/conn_destroy. */
+unsigned int service_ip_get(struct service *svc, const char *ip);
+void service_ip_add(struct service *svc, const char *ip, int delta);
+
+#endif

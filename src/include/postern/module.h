@@ -1,0 +1,237 @@
+/*
+ * postern/module.h - the only header a Postern module includes.
+ *
+ * A module is a shared object that exports one `const struct pn_module
+ * postern_module`.  The host (posternd) refuses a module whose `abi` differs
+ * from POSTERN_MODULE_ABI.  Everything a module may call is declared here:
+ * logging, its settings, the connection API and the store/account services.
+ * Modules never see libev, OpenSSL or LMDB.
+ *
+ * Conventions (Dovecot's): functions that can fail return 0 on success and
+ * -1 on failure with a person-readable reason in *error_r; out-parameters
+ * end in _r.  Strings returned through error_r are static or live until the
+ * next call into the same subsystem.
+ */
+#ifndef POSTERN_MODULE_H
+#define POSTERN_MODULE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bump whenever a structure or function below changes incompatibly. */
+#define POSTERN_MODULE_ABI 1
+
+#define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+
+/* ------------------------------------------------------------------ */
+/* Logging: records carry a tag naming the module ("POP", "HOST"...).  */
+/* Control characters in a record are escaped before it is written.   */
+
+enum log_level { LOG_ERROR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+
+void log_msg(enum log_level level, const char *tag, const char *fmt, ...)
+	PN_PRINTF(3, 4);
+bool log_enabled(enum log_level level);
+
+/* ------------------------------------------------------------------ */
+/* Settings: a module declares a table; the host fills the module's    */
+/* settings struct from section [name] of the configuration.           */
+
+enum setting_type {
+	SETTING_STRING,  /* char *                                   */
+	SETTING_UINT,    /* unsigned int, checked against min..max   */
+	SETTING_BOOL,    /* bool: yes/no/true/false/on/off/1/0        */
+	SETTING_SECONDS, /* unsigned int; "30", "30s", "5m", "1h"     */
+	SETTING_SIZE,    /* uint64_t; "512", "10k", "20M", "1G"       */
+	SETTING_LIST,    /* struct setting_list, comma separated      */
+};
+
+struct setting_list {
+	size_t count;
+	char **items;
+};
+
+struct setting_def {
+	const char *key;
+	enum setting_type type;
+	size_t offset;		/* offsetof() into the settings struct */
+	const char *def;	/* default, written as in the file */
+	uint64_t min, max;	/* for numbers; max 0 = no limit */
+};
+#define SETTING_DEFS_END { NULL, SETTING_STRING, 0, NULL, 0, 0 }
+
+/* The settings every protocol module has; the module embeds this struct
+ * in its own settings and names its offset in struct pn_protocol. */
+struct listener_settings {
+	struct setting_list listen;	/* address:port, [v6]:port */
+	unsigned int channels;		/* max sessions; 0 = do not listen */
+	unsigned int channels_per_ip;	/* 0 = no per-address limit */
+	unsigned int idle_timeout;	/* seconds */
+};
+
+/* ------------------------------------------------------------------ */
+/* Connections.  The host owns the socket, bounded buffers, the idle    */
+/* timer and (later) TLS; the module sees lines in and bytes out.       */
+
+struct conn;
+
+/* Queue bytes for the client.  Never blocks; the host pauses reading
+ * commands while output is backed up. */
+void conn_write(struct conn *conn, const void *data, size_t len);
+void conn_printf(struct conn *conn, const char *fmt, ...) PN_PRINTF(2, 3);
+
+#define CONN_SEND_DOTSTUFF 0x01	/* double a '.' that starts a line */
+
+/* Queue `len` octets of file `fd` starting at `offset`, after what is
+ * already queued.  With `max_lines` >= 0, stop after that many lines that
+ * follow the first `hdr_len` octets (POP TOP); -1 sends everything.
+ * The connection takes ownership of fd and closes it. */
+void conn_send_file(struct conn *conn, int fd, uint64_t offset, uint64_t len,
+		    unsigned int flags, uint64_t hdr_len, long max_lines);
+
+/* Longest line (without CRLF) passed to the line callback; a longer one
+ * goes to line_too_long and is discarded up to its LF. */
+void conn_set_max_line(struct conn *conn, size_t max_line);
+
+/* Long output in steps: `fn` is called when the queued output has drained
+ * below the low-water mark; until it returns false no further command line
+ * is passed to the module.  Keeps LIST/UIDL of huge mailboxes bounded. */
+typedef bool conn_continue_fn(void *session);
+void conn_set_continue(struct conn *conn, conn_continue_fn *fn);
+
+/* Close once everything queued has been written (or the timeout hits). */
+void conn_close_after_flush(struct conn *conn);
+
+/* Stop passing lines to the module for `msec` milliseconds (failure delay);
+ * input keeps being buffered and is processed afterwards. */
+void conn_delay_input(struct conn *conn, unsigned int msec);
+
+const char *conn_peer_ip(const struct conn *conn);	/* "192.0.2.1" */
+const char *conn_local_ip(const struct conn *conn);
+bool conn_peer_is_loopback(const struct conn *conn);
+
+/* Name the authenticated user (and what it opened) in later log records. */
+void conn_set_log_user(struct conn *conn, const char *user);
+
+void conn_log(struct conn *conn, enum log_level level, const char *fmt, ...)
+	PN_PRINTF(3, 4);
+
+/* ------------------------------------------------------------------ */
+/* Accounts and authentication.                                         */
+
+#define ACCOUNT_NAME_MAX 128	/* octets, also for domain names */
+#define ADDRESS_MAX (ACCOUNT_NAME_MAX * 2 + 2)
+
+struct account {
+	uint64_t id;
+	char name[ACCOUNT_NAME_MAX + 1];	/* lower case */
+	char domain[ACCOUNT_NAME_MAX + 1];	/* lower case */
+};
+
+enum auth_result {
+	AUTH_OK,
+	AUTH_FAILED,		/* unknown user or wrong password */
+	AUTH_TEMPFAIL,		/* store fault: try again later */
+};
+
+/* Resolve a login name ("jsmith", "jsmith@example.com", "jsmith%example.com")
+ * relative to the local address the client connected to, and check the
+ * password.  On AUTH_FAILED and AUTH_TEMPFAIL *error_r says why (for the log,
+ * never for the client: it must not reveal whether the user exists). */
+enum auth_result auth_login_plain(const char *login, const char *password,
+				  const char *local_ip, struct account *account_r,
+				  const char **error_r);
+
+/* ------------------------------------------------------------------ */
+/* Mailboxes and messages.                                              */
+
+#define MSG_SEEN		0x0001u
+#define MSG_HAS_DOT_LINE	0x0100u	/* some line starts with '.' */
+#define MSG_CUSTOM_UIDL		0x0200u	/* UIDL kept from an import */
+
+#define UIDL_MAX 70
+
+struct msg_info {
+	uint32_t uid;
+	uint32_t size;		/* exact octets, CRLF line ends */
+	uint32_t hdr_len;	/* octets up to and including the blank line */
+	uint32_t flags;
+	uint32_t uidl_off;	/* offset of a custom UIDL in the arena */
+	uint8_t body_id[16];
+};
+
+/* A copy of a mailbox's message list, taken in one short read transaction.
+ * It never changes; later deliveries and removals are not reflected. */
+struct mailbox_snapshot {
+	uint64_t mailbox_id;
+	uint32_t uidvalidity;
+	uint32_t count;
+	uint64_t total_size;
+	struct msg_info *msgs;	/* in uid order */
+	char *uidl_arena;
+};
+
+int mailbox_snapshot_take(const struct account *account, const char *mailbox,
+			  struct mailbox_snapshot **snap_r, const char **error_r);
+void mailbox_snapshot_free(struct mailbox_snapshot **snap);
+
+/* The UIDL of message `msg` of `snap` into buf (UIDL_MAX + 1 octets). */
+void mailbox_snapshot_uidl(const struct mailbox_snapshot *snap,
+			   const struct msg_info *msg, char *buf);
+
+/* Open a message body read-only.  Returns 0, or -1 with errno ENOENT when
+ * another session has removed it, other errno for faults. */
+int message_body_open(const struct msg_info *msg, int *fd_r);
+
+/* Set the Seen flag of a message, visible at once to every session.  A
+ * message that has gone meanwhile is not an error. */
+int message_set_seen(uint64_t mailbox_id, uint32_t uid, const char **error_r);
+
+/* Remove these messages in one atomic transaction.  Messages already
+ * removed by someone else are skipped; *removed_r counts what this call
+ * removed. */
+int mailbox_expunge(uint64_t mailbox_id, const uint32_t *uids, size_t count,
+		    size_t *removed_r, const char **error_r);
+
+/* ------------------------------------------------------------------ */
+/* Strict number parsing: the whole string is decimal digits, no sign,  */
+/* no spaces, no overflow.  0 or -1.                                    */
+
+int str_to_uint32(const char *s, uint32_t *num_r);
+int str_to_uint64(const char *s, uint64_t *num_r);
+
+/* ------------------------------------------------------------------ */
+/* Module descriptor.                                                   */
+
+struct pn_protocol {
+	size_t listener_offset;	/* of struct listener_settings in settings */
+	size_t max_line;	/* initial longest command line */
+	const char *busy_reply;	/* sent (with CRLF) when limits refuse */
+	const char *timeout_reply; /* sent (with CRLF) before an idle close */
+	/* A new client: return the session (NULL refuses the connection). */
+	void *(*open)(struct conn *conn, void *settings);
+	/* One line without its line end, NUL-terminated at line[len]. */
+	void (*line)(void *session, char *line, size_t len);
+	void (*line_too_long)(void *session);
+	/* The connection is gone (client closed, timeout, shutdown). */
+	void (*close)(void *session);
+};
+
+struct pn_module {
+	unsigned int abi;		/* POSTERN_MODULE_ABI */
+	const char *name;		/* config section, e.g. "pop" */
+	const char *log_tag;		/* e.g. "POP" */
+	const struct setting_def *settings;
+	size_t settings_size;
+	/* Validate a filled settings struct; called on start, -t and reload. */
+	int (*check)(const void *settings, const char **error_r);
+	int (*init)(void *settings, const char **error_r);
+	void (*fini)(void);
+	const struct pn_protocol *protocol;	/* NULL for background modules */
+};
+
+#define POSTERN_MODULE_SYMBOL "postern_module"
+
+#endif

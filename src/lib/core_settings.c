@@ -1,0 +1,89 @@
+/* core_settings.c - top-level settings. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/config.h"
+#include "lib/core_settings.h"
+#include "lib/log.h"
+
+#ifndef PKGLIBDIR
+#define PKGLIBDIR "/usr/local/lib/postern"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
+#define S(field) offsetof(struct core_settings, field)
+
+static const struct setting_def core_defs[] = {
+	{ "data_dir", SETTING_STRING, S(data_dir), LOCALSTATEDIR "/lib/postern", 0, 0 },
+	{ "module_dir", SETTING_STRING, S(module_dir), PKGLIBDIR, 0, 0 },
+	{ "modules", SETTING_LIST, S(modules), "pop", 0, 0 },
+	{ "main_domain", SETTING_STRING, S(main_domain), "", 0, 0 },
+	{ "pid_file", SETTING_STRING, S(pid_file), "", 0, 0 },
+	{ "shutdown_timeout", SETTING_SECONDS, S(shutdown_timeout), "10s", 0, 3600 },
+	/* body sizes are 32-bit in the store; 2 GiB keeps well clear */
+	{ "max_message_size", SETTING_SIZE, S(max_message_size), "50M", 1024,
+	  2ull * 1024 * 1024 * 1024 },
+	SETTING_DEFS_END
+};
+
+static const struct setting_def log_defs[] = {
+	{ "level", SETTING_STRING, S(log_level), "info", 0, 0 },
+	{ "target", SETTING_STRING, S(log_target), "stderr", 0, 0 },
+	SETTING_DEFS_END
+};
+
+static const struct core_settings *current;
+
+int core_settings_load(struct config *cfg, struct core_settings *set,
+		       const char **error_r)
+{
+	static char err[300];
+	enum log_level level;
+
+	if (config_apply(cfg, "", core_defs, set, error_r) < 0 ||
+	    config_apply(cfg, "log", log_defs, set, error_r) < 0)
+		return -1;
+	if (set->data_dir[0] != '/') {
+		snprintf(err, sizeof(err),
+			 "data_dir = %s: must be an absolute path", set->data_dir);
+		*error_r = err;
+		return -1;
+	}
+	if (log_parse_level(set->log_level, &level) < 0) {
+		snprintf(err, sizeof(err),
+			 "log.level = %s: use error, warning, notice, info or debug",
+			 set->log_level);
+		*error_r = err;
+		return -1;
+	}
+	if (strcmp(set->log_target, "stderr") != 0 &&
+	    strcmp(set->log_target, "syslog") != 0 && set->log_target[0] != '/') {
+		snprintf(err, sizeof(err),
+			 "log.target = %s: use stderr, syslog or an absolute file path",
+			 set->log_target);
+		*error_r = err;
+		return -1;
+	}
+	return 0;
+}
+
+void core_settings_free(struct core_settings *set)
+{
+	settings_free(core_defs, set);
+	settings_free(log_defs, set);
+}
+
+const struct core_settings *core_settings(void)
+{
+	return current;
+}
+
+void core_settings_set_current(const struct core_settings *set)
+{
+	current = set;
+}

@@ -1,0 +1,34 @@
+/* core_settings.h - the top-level settings both posternd and posternctl
+ * read (data_dir, limits, log), with their table. */
+#ifndef PN_CORE_SETTINGS_H
+#define PN_CORE_SETTINGS_H
+
+#include <stdint.h>
+
+#include "postern/module.h"
+
+struct config;
+
+struct core_settings {
+	char *data_dir;
+	char *module_dir;
+	struct setting_list modules;
+	char *main_domain;
+	char *pid_file;
+	unsigned int shutdown_timeout;
+	uint64_t max_message_size;
+	/* [log] */
+	char *log_level;
+	char *log_target;
+};
+
+/* Fill from the configuration ("" and [log] sections) and check. */
+int core_settings_load(struct config *cfg, struct core_settings *set,
+		       const char **error_r);
+void core_settings_free(struct core_settings *set);
+
+/* The settings in force in this process (set by the program's main). */
+const struct core_settings *core_settings(void);
+void core_settings_set_current(const struct core_settings *set);
+
+#endif

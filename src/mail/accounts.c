@@ -1,0 +1,106 @@
+/* accounts.c - admin operations with name checks. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mail/accounts.h"
+#include "mail/names.h"
+#include "mail/password.h"
+#include "store/store_ops.h"
+
+/* Longest password accepted: bounded so hashing cost stays bounded. */
+#define PASSWORD_MAX 1024
+
+int domain_add(const char *name, const char **error_r)
+{
+	char lower[ACCOUNT_NAME_MAX + 1];
+
+	if (name_object_check(name, lower, error_r) < 0)
+		return -1;
+	return store_domain_add(lower, error_r);
+}
+
+int domain_del(const char *name, const char **error_r)
+{
+	char lower[ACCOUNT_NAME_MAX + 1];
+
+	if (name_object_check(name, lower, error_r) < 0)
+		return -1;
+	return store_domain_del(lower, error_r);
+}
+
+static int check_password(const char *password, const char **error_r)
+{
+	size_t len = strlen(password);
+
+	if (len == 0) {
+		*error_r = "empty password";
+		return -1;
+	}
+	if (len > PASSWORD_MAX) {
+		*error_r = "password longer than 1024 octets";
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)password[i] < 0x20 || password[i] == 0x7f) {
+			*error_r = "control characters are not allowed in passwords";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int account_add(const char *address, const char *password,
+		struct account *account_r, const char **error_r)
+{
+	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
+	char hash[PASSWORD_HASH_MAX];
+
+	if (account_resolve(address, NULL, name, domain, error_r) < 0 ||
+	    check_password(password, error_r) < 0 ||
+	    password_hash(password, hash, sizeof(hash), error_r) < 0)
+		return -1;
+	return store_account_add(name, domain, hash, account_r, error_r);
+}
+
+int account_del(const char *address, const char **error_r)
+{
+	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
+
+	if (account_resolve(address, NULL, name, domain, error_r) < 0)
+		return -1;
+	return store_account_del(name, domain, error_r);
+}
+
+int account_passwd(const char *address, const char *password,
+		   const char **error_r)
+{
+	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
+	char hash[PASSWORD_HASH_MAX];
+
+	if (account_resolve(address, NULL, name, domain, error_r) < 0 ||
+	    check_password(password, error_r) < 0 ||
+	    password_hash(password, hash, sizeof(hash), error_r) < 0)
+		return -1;
+	return store_account_set_hash(name, domain, hash, error_r);
+}
+
+int account_find(const char *address, struct account *account_r,
+		 const char **error_r)
+{
+	static char err[ADDRESS_MAX + 32];
+	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
+	bool found;
+
+	if (account_resolve(address, NULL, name, domain, error_r) < 0 ||
+	    store_account_get(name, domain, account_r, NULL, 0, &found,
+			      error_r) < 0)
+		return -1;
+	if (!found) {
+		snprintf(err, sizeof(err), "no such account: %s@%s", name, domain);
+		*error_r = err;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,122 @@
+/* names.c - name rules. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mail/names.h"
+#include "postern/module.h"
+
+static char errbuf[512];
+
+static const char *name_error(const char *what, const char *name,
+			      const char *why)
+{
+	char shown[80];
+
+	/* the name may be hostile: show a bounded, printable prefix */
+	size_t n = 0;
+	for (const char *p = name; *p && n + 4 < sizeof(shown); p++)
+		shown[n++] = isprint((unsigned char)*p) ? *p : '?';
+	memcpy(shown + n, strlen(name) > n ? "..." : "", strlen(name) > n ? 4 : 1);
+	snprintf(errbuf, sizeof(errbuf), "invalid %s name '%s': %s", what, shown, why);
+	return errbuf;
+}
+
+int name_object_check(const char *name, char *lower_out, const char **error_r)
+{
+	size_t len = strlen(name);
+
+	if (len == 0) {
+		*error_r = "empty name";
+		return -1;
+	}
+	if (len > ACCOUNT_NAME_MAX) {
+		*error_r = name_error("object", name, "longer than 128 octets");
+		return -1;
+	}
+	if (name[0] == '.' || name[len - 1] == '.' || strstr(name, "..") != NULL) {
+		*error_r = name_error("object", name,
+				      "must not start or end with a dot or contain '..'");
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!isalnum(c) && c != '_' && c != '-' && c != '.') {
+			*error_r = name_error("object", name,
+					      "only letters, digits, '_', '-' and '.' are allowed");
+			return -1;
+		}
+		lower_out[i] = (char)tolower(c);
+	}
+	lower_out[len] = '\0';
+	return 0;
+}
+
+int name_mailbox_check(const char *name, const char **error_r)
+{
+	size_t len = strlen(name);
+	const char *level = name;
+
+	if (len == 0) {
+		*error_r = "empty mailbox name";
+		return -1;
+	}
+	if (len > MAILBOX_NAME_MAX) {
+		*error_r = name_error("mailbox", name, "longer than 255 octets");
+		return -1;
+	}
+	if (name[0] == '~') {
+		*error_r = name_error("mailbox", name, "must not start with '~'");
+		return -1;
+	}
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c != '\0' && (c < 0x20 || c == 0x7f)) {
+			*error_r = name_error("mailbox", name,
+					      "control characters are not allowed");
+			return -1;
+		}
+		if (c == '/' || c == '\0') {
+			size_t llen = (size_t)(name + i - level);
+
+			if (llen == 0 || (llen == 1 && level[0] == '.') ||
+			    (llen == 2 && level[0] == '.' && level[1] == '.')) {
+				*error_r = name_error("mailbox", name,
+						      "empty, '.' and '..' levels are not allowed");
+				return -1;
+			}
+			level = name + i + 1;
+		}
+	}
+	return 0;
+}
+
+int name_address_split(const char *address, char *account_r, char *domain_r,
+		       const char **error_r)
+{
+	const char *at = strrchr(address, '@');
+	const char *pct = strrchr(address, '%');
+	const char *sep = at > pct ? at : pct;
+	char local[ACCOUNT_NAME_MAX + 2];
+	size_t llen;
+
+	if (sep == NULL) {
+		domain_r[0] = '\0';
+		return name_object_check(address, account_r, error_r);
+	}
+	llen = (size_t)(sep - address);
+	if (llen > ACCOUNT_NAME_MAX) {
+		*error_r = name_error("account", address, "longer than 128 octets");
+		return -1;
+	}
+	memcpy(local, address, llen);
+	local[llen] = '\0';
+	if (name_object_check(local, account_r, error_r) < 0 ||
+	    name_object_check(sep + 1, domain_r, error_r) < 0)
+		return -1;
+	return 0;
+}

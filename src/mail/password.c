@@ -1,0 +1,73 @@
+/* password.c - hashing and verification with libxcrypt. */
+#include "config.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <string.h>
+
+#include "mail/password.h"
+
+int password_hash(const char *password, char *hash_r, size_t size,
+		  const char **error_r)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data data;
+
+	if (crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)) == NULL) {
+		*error_r = "cannot make a yescrypt salt (libxcrypt)";
+		return -1;
+	}
+	memset(&data, 0, sizeof(data));
+	if (crypt_rn(password, salt, &data, sizeof(data)) == NULL ||
+	    data.output[0] == '*') {
+		*error_r = "cannot hash the password (libxcrypt)";
+		return -1;
+	}
+	if (strlen(data.output) >= size) {
+		*error_r = "password hash too long";
+		return -1;
+	}
+	memcpy(hash_r, data.output, strlen(data.output) + 1);
+	explicit_bzero(&data, sizeof(data));
+	return 0;
+}
+
+static bool consttime_equal(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = la != lb;
+
+	for (size_t i = 0; i < la && i < lb; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+bool password_verify(const char *password, const char *hash)
+{
+	struct crypt_data data;
+	bool ok;
+
+	if (hash[0] == '\0' || hash[0] == '*' || hash[0] == '!')
+		return false;	/* no password or locked */
+	memset(&data, 0, sizeof(data));
+	if (crypt_rn(password, hash, &data, sizeof(data)) == NULL ||
+	    data.output[0] == '*')
+		return false;
+	ok = consttime_equal(data.output, hash);
+	explicit_bzero(&data, sizeof(data));
+	return ok;
+}
+
+void password_verify_dummy(const char *password)
+{
+	/* a fixed yescrypt hash of a random string: same cost, never matches */
+	static const char dummy[] =
+		"$y$j9T$TVp8ONVlBhIfYEzwSO4Fm1$m6Gk/n1cc6LuFeVe8Xk8mXUCX6XrsJYnnSyfNfeWQd7";
+
+	(void)password_verify(password, dummy);
+}
+
+bool password_hash_supported(const char *hash)
+{
+	return crypt_checksalt(hash) == CRYPT_SALT_OK;
+}

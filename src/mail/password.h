@@ -1,0 +1,17 @@
+/* password.h - password hashes through libxcrypt.  New hashes are yescrypt;
+ * $6$ (SHA-512 crypt) and $2b$ (bcrypt) hashes of imported users verify. */
+#ifndef PN_PASSWORD_H
+#define PN_PASSWORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+int password_hash(const char *password, char *hash_r, size_t size,
+		  const char **error_r);
+bool password_verify(const char *password, const char *hash);
+/* Spend the time a real verification takes (unknown users). */
+void password_verify_dummy(const char *password);
+/* Is this a hash libxcrypt can verify (for imports)? */
+bool password_hash_supported(const char *hash);
+
+#endif

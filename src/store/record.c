@@ -1,0 +1,99 @@
+/* record.c - versioned store records. */
+#include "config.h"
+
+#include <string.h>
+
+#include "store/record.h"
+
+void rec_init(struct rec_writer *w, uint8_t version)
+{
+	w->len = 1;
+	w->data[0] = version;
+	w->overflow = false;
+}
+
+void rec_put_bytes(struct rec_writer *w, const void *p, size_t len)
+{
+	if (len > RECORD_MAX - w->len) {
+		w->overflow = true;
+		return;
+	}
+	memcpy(w->data + w->len, p, len);
+	w->len += len;
+}
+
+void rec_put_u32(struct rec_writer *w, uint32_t v)
+{
+	rec_put_bytes(w, &v, sizeof(v));
+}
+
+void rec_put_u64(struct rec_writer *w, uint64_t v)
+{
+	rec_put_bytes(w, &v, sizeof(v));
+}
+
+void rec_put_str(struct rec_writer *w, const char *s)
+{
+	uint32_t len = (uint32_t)strlen(s);
+
+	rec_put_u32(w, len);
+	rec_put_bytes(w, s, len);
+}
+
+void rec_read_init(struct rec_reader *r, const void *data, size_t len)
+{
+	r->data = data;
+	r->len = len;
+	r->off = 0;
+	r->bad = false;
+}
+
+void rec_get_bytes(struct rec_reader *r, void *p, size_t len)
+{
+	if (r->bad || len > r->len - r->off) {
+		r->bad = true;
+		memset(p, 0, len);
+		return;
+	}
+	memcpy(p, r->data + r->off, len);
+	r->off += len;
+}
+
+uint8_t rec_get_u8(struct rec_reader *r)
+{
+	uint8_t v;
+
+	rec_get_bytes(r, &v, 1);
+	return v;
+}
+
+uint32_t rec_get_u32(struct rec_reader *r)
+{
+	uint32_t v;
+
+	rec_get_bytes(r, &v, sizeof(v));
+	return v;
+}
+
+uint64_t rec_get_u64(struct rec_reader *r)
+{
+	uint64_t v;
+
+	rec_get_bytes(r, &v, sizeof(v));
+	return v;
+}
+
+void rec_get_str(struct rec_reader *r, char *buf, size_t bufsize)
+{
+	uint32_t len = rec_get_u32(r);
+
+	if (r->bad || len >= bufsize || len > r->len - r->off) {
+		r->bad = true;
+		if (bufsize > 0)
+			buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, r->data + r->off, len);
+	buf[len] = '\0';
+	r->off += len;
+}

@@ -1,0 +1,40 @@
+/* record.h - values in the store: a version octet, then fields in a fixed
+ * order.  Readers check lengths; a short or unknown record is corrupt, not
+ * a crash. */
+#ifndef PN_RECORD_H
+#define PN_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RECORD_MAX 1024
+
+struct rec_writer {
+	uint8_t data[RECORD_MAX];
+	size_t len;
+	bool overflow;
+};
+
+struct rec_reader {
+	const uint8_t *data;
+	size_t len, off;
+	bool bad;
+};
+
+void rec_init(struct rec_writer *w, uint8_t version);
+void rec_put_u32(struct rec_writer *w, uint32_t v);
+void rec_put_u64(struct rec_writer *w, uint64_t v);
+void rec_put_bytes(struct rec_writer *w, const void *p, size_t len);
+/* A string as u32 length + octets (no NUL). */
+void rec_put_str(struct rec_writer *w, const char *s);
+
+void rec_read_init(struct rec_reader *r, const void *data, size_t len);
+uint8_t rec_get_u8(struct rec_reader *r);
+uint32_t rec_get_u32(struct rec_reader *r);
+uint64_t rec_get_u64(struct rec_reader *r);
+void rec_get_bytes(struct rec_reader *r, void *p, size_t len);
+/* Copy a string into buf (size bufsize, NUL-terminated); too long = bad. */
+void rec_get_str(struct rec_reader *r, char *buf, size_t bufsize);
+
+#endif

@@ -1,0 +1,269 @@
+/* store.c - the LMDB environment, transactions with retry, map growth. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "store/store.h"
+
+/* LMDB reserves address space, not disk: start big so growth is rare.
+ * MDB_MAP_FULL doubles it, up to the maximum. */
+#define STORE_MAP_INITIAL (1ull << 30)
+#define STORE_MAP_MAX (1ull << 40)
+/* Retries of one transaction for map growth before giving up. */
+#define STORE_TXN_RETRIES 8
+#define STORE_MAX_READERS 4096
+
+static const char *const db_names[DB_COUNT] = {
+	"meta", "domains", "accounts", "mailboxes", "messages"
+};
+
+static MDB_env *env;
+static MDB_dbi dbis[DB_COUNT];
+static char *data_dir;
+static char errbuf[4096 + 512];
+
+int store_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	va_end(ap);
+	return STORE_EFAIL;
+}
+
+static const char *describe(int rc)
+{
+	if (rc == STORE_EFAIL)
+		return errbuf;
+	if (rc == ENOSPC || rc == EDQUOT) {
+		snprintf(errbuf, sizeof(errbuf),
+			 "store: disk full in %s (%s)", data_dir, strerror(rc));
+		return errbuf;
+	}
+	snprintf(errbuf, sizeof(errbuf), "store: %s", mdb_strerror(rc));
+	return errbuf;
+}
+
+static int mkdir_p(const char *path, const char **error_r)
+{
+	if (mkdir(path, 0750) < 0 && errno != EEXIST) {
+		snprintf(errbuf, sizeof(errbuf),
+			 "cannot create %s: %s - does the server's user own its parent?",
+			 path, strerror(errno));
+		*error_r = errbuf;
+		return -1;
+	}
+	return 0;
+}
+
+int store_open(const char *dir, const char **error_r)
+{
+	char path[4096];
+	MDB_txn *txn;
+	int rc, dead;
+
+	if (env != NULL)
+		return 0;
+	if (mkdir_p(dir, error_r) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/bodies", dir);
+	if (mkdir_p(path, error_r) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/tmp", dir);
+	if (mkdir_p(path, error_r) < 0)
+		return -1;
+
+	snprintf(path, sizeof(path), "%s/store.mdb", dir);
+	if ((rc = mdb_env_create(&env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(env, DB_COUNT + 4)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(env, STORE_MAX_READERS)) != 0 ||
+	    (rc = mdb_env_set_mapsize(env, STORE_MAP_INITIAL)) != 0)
+		goto fail;
+	rc = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOTLS, 0640);
+	if (rc != 0)
+		goto fail;
+	/* readers left behind by killed processes would pin old pages */
+	mdb_reader_check(env, &dead);
+	if (dead > 0)
+		log_msg(LOG_NOTICE, "STORE", "cleared %d stale reader slots", dead);
+
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+		goto fail;
+	for (int i = 0; i < DB_COUNT; i++) {
+		if ((rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &dbis[i])) != 0) {
+			mdb_txn_abort(txn);
+			goto fail;
+		}
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	data_dir = xstrdup(dir);
+	return 0;
+fail:
+	snprintf(errbuf, sizeof(errbuf), "cannot open store %s: %s%s", path,
+		 mdb_strerror(rc),
+		 rc == EACCES ? " - is the server's user its owner?" : "");
+	*error_r = errbuf;
+	if (env != NULL)
+		mdb_env_close(env);
+	env = NULL;
+	return -1;
+}
+
+void store_close(void)
+{
+	if (env == NULL)
+		return;
+	mdb_env_close(env);
+	env = NULL;
+	free(data_dir);
+	data_dir = NULL;
+}
+
+bool store_is_open(void)
+{
+	return env != NULL;
+}
+
+const char *store_data_dir(void)
+{
+	return data_dir;
+}
+
+MDB_dbi store_dbi(enum store_db db)
+{
+	return dbis[db];
+}
+
+static int grow_map(void)
+{
+	MDB_envinfo info;
+
+	mdb_env_info(env, &info);
+	if (info.me_mapsize >= STORE_MAP_MAX)
+		return MDB_MAP_FULL;
+	log_msg(LOG_NOTICE, "STORE", "growing the store map to %zu MiB",
+		info.me_mapsize * 2 / (1024 * 1024));
+	return mdb_env_set_mapsize(env, info.me_mapsize * 2);
+}
+
+static int run_txn(store_txn_fn *fn, void *ctx, unsigned int flags,
+		   const char **error_r)
+{
+	int rc = 0;
+
+	if (env == NULL) {
+		*error_r = "store is not open";
+		return -1;
+	}
+	for (int attempt = 0; attempt < STORE_TXN_RETRIES; attempt++) {
+		MDB_txn *txn;
+
+		rc = mdb_txn_begin(env, NULL, flags, &txn);
+		if (rc == MDB_MAP_RESIZED) {
+			/* another process grew the map: adopt its size */
+			mdb_env_set_mapsize(env, 0);
+			continue;
+		}
+		if (rc != 0)
+			break;
+		rc = fn(txn, ctx);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+		} else if (flags & MDB_RDONLY) {
+			mdb_txn_abort(txn);
+			return 0;
+		} else {
+			rc = mdb_txn_commit(txn);
+		}
+		if (rc == 0)
+			return 0;
+		if (rc != MDB_MAP_FULL || grow_map() != 0)
+			break;
+	}
+	*error_r = describe(rc);
+	return -1;
+}
+
+int store_write(store_txn_fn *fn, void *ctx, bool nosync, const char **error_r)
+{
+	return run_txn(fn, ctx, nosync ? MDB_NOSYNC : 0, error_r);
+}
+
+int store_read(store_txn_fn *fn, void *ctx, const char **error_r)
+{
+	return run_txn(fn, ctx, MDB_RDONLY, error_r);
+}
+
+static int meta_counter(MDB_txn *txn, const char *name, uint64_t floor,
+			uint64_t *value_r)
+{
+	MDB_val key = { strlen(name), (void *)name }, val;
+	uint64_t v = 0;
+	int rc;
+
+	rc = mdb_get(txn, dbis[DB_META], &key, &val);
+	if (rc == 0 && val.mv_size == sizeof(v))
+		memcpy(&v, val.mv_data, sizeof(v));
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	v = v + 1 > floor ? v + 1 : floor;
+	val.mv_size = sizeof(v);
+	val.mv_data = &v;
+	if ((rc = mdb_put(txn, dbis[DB_META], &key, &val, 0)) != 0)
+		return rc;
+	*value_r = v;
+	return 0;
+}
+
+int store_next_id(MDB_txn *txn, uint64_t *id_r)
+{
+	return meta_counter(txn, "next_id", 1, id_r);
+}
+
+int store_next_uidvalidity(MDB_txn *txn, uint32_t *uv_r)
+{
+	uint64_t v;
+	int rc;
+
+	/* time-based like IMAP's, but strictly increasing */
+	rc = meta_counter(txn, "last_uidvalidity", (uint64_t)time(NULL), &v);
+	*uv_r = (uint32_t)v;
+	return rc;
+}
+
+void store_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+void store_be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+uint64_t store_get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+uint32_t store_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}

@@ -1,0 +1,62 @@
+/* store.h - the one place that touches LMDB (internal API for the host,
+ * posternctl and the mail services; modules use postern/module.h).
+ *
+ * Named databases (keys; values are versioned records, see record.h):
+ *   domains    lower(name)                       -> id, created
+ *   accounts   lower(name@domain)                -> id, created, password hash
+ *   mailboxes  be64(account id) name             -> id, uidvalidity, uidnext
+ *   messages   be64(mailbox id) be32(uid)        -> size, hdr_len, flags, date,
+ *                                                   body id, custom UIDL
+ *   meta       "next_id", "last_uidvalidity"     -> counters
+ * Bodies are write-once files under data_dir/bodies (body.h).
+ *
+ * Every transaction is short: read transactions copy what they need and
+ * end; nothing holds one across an event-loop turn. */
+#ifndef PN_STORE_H
+#define PN_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "postern/module.h"
+
+/* Logical failure inside a transaction callback: the reason is in the
+ * store's error buffer (store_fail()). Not an LMDB code. */
+#define STORE_EFAIL (-30000)
+
+enum store_db { DB_META, DB_DOMAINS, DB_ACCOUNTS, DB_MAILBOXES, DB_MESSAGES,
+		DB_COUNT };
+
+/* Open (creating if needed) the store under data_dir.  Call after fork, in
+ * every process that uses it. */
+int store_open(const char *data_dir, const char **error_r);
+void store_close(void);
+bool store_is_open(void);
+const char *store_data_dir(void);
+MDB_dbi store_dbi(enum store_db db);
+
+/* Run fn inside a write transaction, retrying when the map had to grow or
+ * another process grew it.  fn returns 0, an LMDB code, or STORE_EFAIL.
+ * `nosync` commits without waiting for the disk (Seen flags): durable at
+ * the next synced commit. */
+typedef int store_txn_fn(MDB_txn *txn, void *ctx);
+int store_write(store_txn_fn *fn, void *ctx, bool nosync, const char **error_r);
+int store_read(store_txn_fn *fn, void *ctx, const char **error_r);
+
+/* Set the reason for a STORE_EFAIL and return STORE_EFAIL. */
+int store_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocate a store-wide unique id (within a write transaction). */
+int store_next_id(MDB_txn *txn, uint64_t *id_r);
+/* A new UIDVALIDITY, larger than every earlier one. */
+int store_next_uidvalidity(MDB_txn *txn, uint32_t *uv_r);
+
+/* Big-endian helpers for keys, so cursors walk in numeric order. */
+void store_be64(uint8_t *p, uint64_t v);
+void store_be32(uint8_t *p, uint32_t v);
+uint64_t store_get_be64(const uint8_t *p);
+uint32_t store_get_be32(const uint8_t *p);
+
+#endif

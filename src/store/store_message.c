@@ -1,0 +1,348 @@
+/* store_message.c - message metadata: add, snapshot, Seen, expunge. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/xalloc.h"
+#include "store/record.h"
+#include "store/store.h"
+#include "store/store_internal.h"
+#include "store/store_ops.h"
+
+#define MESSAGE_REC_V1 1
+
+void store_message_key(uint8_t key[12], uint64_t mailbox_id, uint32_t uid)
+{
+	store_be64(key, mailbox_id);
+	store_be32(key + 8, uid);
+}
+
+static void encode_message(struct rec_writer *w, const struct message_rec *m)
+{
+	rec_init(w, MESSAGE_REC_V1);
+	rec_put_u32(w, m->size);
+	rec_put_u32(w, m->hdr_len);
+	rec_put_u32(w, m->flags);
+	rec_put_u64(w, m->internal_date);
+	rec_put_bytes(w, m->body_id, BODY_ID_LEN);
+	if (m->flags & MSG_CUSTOM_UIDL)
+		rec_put_str(w, m->uidl);
+}
+
+int store_message_decode(const MDB_val *val, struct message_rec *m)
+{
+	struct rec_reader r;
+
+	rec_read_init(&r, val->mv_data, val->mv_size);
+	if (rec_get_u8(&r) != MESSAGE_REC_V1)
+		return store_fail("corrupt message record");
+	m->size = rec_get_u32(&r);
+	m->hdr_len = rec_get_u32(&r);
+	m->flags = rec_get_u32(&r);
+	m->internal_date = rec_get_u64(&r);
+	rec_get_bytes(&r, m->body_id, BODY_ID_LEN);
+	m->uidl[0] = '\0';
+	if (m->flags & MSG_CUSTOM_UIDL)
+		rec_get_str(&r, m->uidl, sizeof(m->uidl));
+	return r.bad ? store_fail("corrupt message record") : 0;
+}
+
+bool uidl_valid(const char *uidl)
+{
+	size_t len = strlen(uidl);
+
+	if (len < 1 || len > UIDL_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)uidl[i] < 0x21 || (unsigned char)uidl[i] > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+struct add_ctx {
+	const struct account *account;
+	const char *mailbox;
+	const struct body_info *body;
+	const char *custom_uidl;
+	uint32_t uid;
+};
+
+static int message_add_txn(MDB_txn *txn, void *vctx)
+{
+	struct add_ctx *c = vctx;
+	struct mailbox_rec mb;
+	struct message_rec m;
+	struct rec_writer w;
+	uint8_t kbuf[12];
+	MDB_val key = { sizeof(kbuf), kbuf }, val;
+	int rc;
+
+	rc = store_mailbox_get_txn(txn, c->account->id, c->mailbox, &mb);
+	if (rc == MDB_NOTFOUND)
+		return store_fail("no mailbox %s in account %s@%s", c->mailbox,
+				  c->account->name, c->account->domain);
+	if (rc != 0)
+		return rc;
+	if (mb.uidnext == UINT32_MAX)
+		return store_fail("mailbox %s has used up its UIDs", c->mailbox);
+	memset(&m, 0, sizeof(m));
+	m.size = c->body->size;
+	m.hdr_len = c->body->hdr_len;
+	m.flags = c->body->has_dot_line ? MSG_HAS_DOT_LINE : 0;
+	m.internal_date = (uint64_t)time(NULL);
+	memcpy(m.body_id, c->body->id, BODY_ID_LEN);
+	if (c->custom_uidl != NULL) {
+		m.flags |= MSG_CUSTOM_UIDL;
+		snprintf(m.uidl, sizeof(m.uidl), "%s", c->custom_uidl);
+	}
+	c->uid = mb.uidnext++;
+	store_message_key(kbuf, mb.id, c->uid);
+	encode_message(&w, &m);
+	val.mv_size = w.len;
+	val.mv_data = w.data;
+	if ((rc = mdb_put(txn, store_dbi(DB_MESSAGES), &key, &val,
+			  MDB_NOOVERWRITE)) != 0)
+		return rc;
+	return store_mailbox_put_txn(txn, c->account->id, c->mailbox, &mb);
+}
+
+int store_message_add(const struct account *account, const char *mailbox,
+		      const struct body_info *body, const char *custom_uidl,
+		      uint32_t *uid_r, const char **error_r)
+{
+	struct add_ctx c = { account, mailbox, body, custom_uidl, 0 };
+
+	if (custom_uidl != NULL && !uidl_valid(custom_uidl)) {
+		*error_r = "invalid UIDL: 1-70 characters from 0x21 to 0x7e";
+		return -1;
+	}
+	if (store_write(message_add_txn, &c, false, error_r) < 0)
+		return -1;
+	*uid_r = c.uid;
+	return 0;
+}
+
+/* ---- snapshot (module API) ---- */
+
+struct snap_ctx {
+	const struct account *account;
+	const char *mailbox;
+	struct mailbox_snapshot *snap;
+	size_t alloc, arena_len, arena_alloc;
+	bool found;
+};
+
+static void snap_reset(struct snap_ctx *c)
+{
+	c->snap->count = 0;
+	c->snap->total_size = 0;
+	c->arena_len = 0;
+}
+
+static int snapshot_txn(MDB_txn *txn, void *vctx)
+{
+	struct snap_ctx *c = vctx;
+	struct mailbox_snapshot *snap = c->snap;
+	struct mailbox_rec mb;
+	uint8_t kbuf[12];
+	MDB_val key = { sizeof(kbuf), kbuf }, val;
+	MDB_cursor *cur;
+	int rc;
+
+	snap_reset(c);
+	rc = store_mailbox_get_txn(txn, c->account->id, c->mailbox, &mb);
+	c->found = rc == 0;
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	snap->mailbox_id = mb.id;
+	snap->uidvalidity = mb.uidvalidity;
+	store_message_key(kbuf, mb.id, 0);
+	if ((rc = mdb_cursor_open(txn, store_dbi(DB_MESSAGES), &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+		struct message_rec m;
+		struct msg_info *mi;
+
+		if (key.mv_size != 12 || store_get_be64(key.mv_data) != mb.id)
+			break;
+		if ((rc = store_message_decode(&val, &m)) != 0)
+			break;
+		if (snap->count == c->alloc) {
+			c->alloc = c->alloc ? c->alloc * 2 : 64;
+			snap->msgs = xrealloc(snap->msgs, c->alloc * sizeof(*mi));
+		}
+		mi = &snap->msgs[snap->count++];
+		mi->uid = store_get_be32((const uint8_t *)key.mv_data + 8);
+		mi->size = m.size;
+		mi->hdr_len = m.hdr_len;
+		mi->flags = m.flags;
+		mi->uidl_off = 0;
+		memcpy(mi->body_id, m.body_id, BODY_ID_LEN);
+		snap->total_size += m.size;
+		if (m.flags & MSG_CUSTOM_UIDL) {
+			size_t len = strlen(m.uidl) + 1;
+
+			if (c->arena_len + len > c->arena_alloc) {
+				c->arena_alloc = (c->arena_alloc + len) * 2;
+				snap->uidl_arena = xrealloc(snap->uidl_arena,
+							    c->arena_alloc);
+			}
+			memcpy(snap->uidl_arena + c->arena_len, m.uidl, len);
+			mi->uidl_off = (uint32_t)c->arena_len;
+			c->arena_len += len;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int mailbox_snapshot_take(const struct account *account, const char *mailbox,
+			  struct mailbox_snapshot **snap_r, const char **error_r)
+{
+	struct snap_ctx c = { .account = account, .mailbox = mailbox };
+
+	c.snap = xcalloc(1, sizeof(*c.snap));
+	if (store_read(snapshot_txn, &c, error_r) < 0) {
+		mailbox_snapshot_free(&c.snap);
+		return -1;
+	}
+	if (!c.found) {
+		*error_r = "no such mailbox";
+		mailbox_snapshot_free(&c.snap);
+		return -1;
+	}
+	*snap_r = c.snap;
+	return 0;
+}
+
+void mailbox_snapshot_free(struct mailbox_snapshot **snapp)
+{
+	struct mailbox_snapshot *snap = *snapp;
+
+	if (snap == NULL)
+		return;
+	free(snap->msgs);
+	free(snap->uidl_arena);
+	free(snap);
+	*snapp = NULL;
+}
+
+void mailbox_snapshot_uidl(const struct mailbox_snapshot *snap,
+			   const struct msg_info *msg, char *buf)
+{
+	if (msg->flags & MSG_CUSTOM_UIDL)
+		snprintf(buf, UIDL_MAX + 1, "%s", snap->uidl_arena + msg->uidl_off);
+	else
+		snprintf(buf, UIDL_MAX + 1, "%08x%08x", snap->uidvalidity,
+			 msg->uid);
+}
+
+int message_body_open(const struct msg_info *msg, int *fd_r)
+{
+	int fd = body_open(msg->body_id);
+
+	if (fd < 0)
+		return -1;
+	*fd_r = fd;
+	return 0;
+}
+
+/* ---- Seen ---- */
+
+struct seen_ctx {
+	uint64_t mailbox_id;
+	uint32_t uid;
+};
+
+static int seen_txn(MDB_txn *txn, void *vctx)
+{
+	struct seen_ctx *c = vctx;
+	struct message_rec m;
+	struct rec_writer w;
+	uint8_t kbuf[12];
+	MDB_val key = { sizeof(kbuf), kbuf }, val;
+	int rc;
+
+	store_message_key(kbuf, c->mailbox_id, c->uid);
+	rc = mdb_get(txn, store_dbi(DB_MESSAGES), &key, &val);
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;	/* gone meanwhile */
+	if ((rc = store_message_decode(&val, &m)) != 0)
+		return rc;
+	if (m.flags & MSG_SEEN)
+		return 0;
+	m.flags |= MSG_SEEN;
+	encode_message(&w, &m);
+	val.mv_size = w.len;
+	val.mv_data = w.data;
+	return mdb_put(txn, store_dbi(DB_MESSAGES), &key, &val, 0);
+}
+
+int message_set_seen(uint64_t mailbox_id, uint32_t uid, const char **error_r)
+{
+	struct seen_ctx c = { mailbox_id, uid };
+
+	/* A lost Seen flag after a power cut is acceptable; an fsync per
+	 * RETR is not.  The next synced commit makes it durable. */
+	return store_write(seen_txn, &c, true, error_r);
+}
+
+/* ---- expunge ---- */
+
+struct expunge_ctx {
+	uint64_t mailbox_id;
+	const uint32_t *uids;
+	size_t count;
+	size_t removed;
+	struct body_list bodies;
+};
+
+static int expunge_txn(MDB_txn *txn, void *vctx)
+{
+	struct expunge_ctx *c = vctx;
+
+	c->removed = 0;
+	c->bodies.count = 0;
+	for (size_t i = 0; i < c->count; i++) {
+		uint8_t kbuf[12];
+		MDB_val key = { sizeof(kbuf), kbuf }, val;
+		struct message_rec m;
+		int rc;
+
+		store_message_key(kbuf, c->mailbox_id, c->uids[i]);
+		rc = mdb_get(txn, store_dbi(DB_MESSAGES), &key, &val);
+		if (rc == MDB_NOTFOUND)
+			continue;	/* another session removed it */
+		if (rc != 0)
+			return rc;
+		if (store_message_decode(&val, &m) == 0)
+			store_body_list_add(&c->bodies, m.body_id);
+		if ((rc = mdb_del(txn, store_dbi(DB_MESSAGES), &key, NULL)) != 0)
+			return rc;
+		c->removed++;
+	}
+	return 0;
+}
+
+int mailbox_expunge(uint64_t mailbox_id, const uint32_t *uids, size_t count,
+		    size_t *removed_r, const char **error_r)
+{
+	struct expunge_ctx c = { mailbox_id, uids, count, 0, { 0 } };
+	int ret = 0;
+
+	if (count > 0)
+		ret = store_write(expunge_txn, &c, false, error_r);
+	if (ret < 0)
+		c.bodies.count = 0;	/* nothing was removed */
+	/* bodies go only after the metadata commit: a crash in between
+	 * leaves an orphan file, never a record without its body */
+	store_body_list_unlink_free(&c.bodies);
+	*removed_r = ret < 0 ? 0 : c.removed;
+	return ret;
+}
