@@ -43,6 +43,8 @@ static const struct ctl_command commands[] = {
 	  "set a new password" },
 	{ "mailbox", "list", "ADDRESS", ctl_mailbox_list,
 	  "list an account's mailboxes with message counts" },
+	{ "message", "list", "ADDRESS [MAILBOX]", ctl_message_list,
+	  "list messages: uid, size, flags (S = seen), UIDL" },
 	{ "deliver", NULL, "ADDRESS < message", ctl_deliver,
 	  "deliver an RFC 5322 message into the account's INBOX" },
 	{ NULL, NULL, NULL, NULL, NULL }

@@ -29,10 +29,10 @@
 #include "host/service.h"
 #include "lib/buf.h"
 #include "lib/dotstuff.h"
+#include "lib/linereader.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
-#define CONN_IN_MIN 1024	/* input buffer, at least max_line + CRLF */
 #define OUT_HIGH (64 * 1024)	/* stop taking commands above this */
 #define OUT_LOW (16 * 1024)	/* call a continuation below this */
 #define OUT_MAX (32u * 1024 * 1024) /* a module bug or abuse: close */
@@ -65,10 +65,7 @@ struct conn {
 	char local_ip[INET6_ADDRSTRLEN];
 	bool loopback;
 	char log_prefix[ADDRESS_MAX * 2 + INET6_ADDRSTRLEN + 64];
-	/* input */
-	char *in;
-	size_t in_cap, in_start, in_len, max_line;
-	bool discarding;
+	struct linereader in;
 	/* output */
 	struct oseg *head, *tail;
 	size_t out_bytes;
@@ -371,70 +368,37 @@ static bool can_dispatch(const struct conn *c)
 
 void conn_set_max_line(struct conn *c, size_t max_line)
 {
-	size_t need = max_line + 2 < CONN_IN_MIN ? CONN_IN_MIN : max_line + 2;
-
-	c->max_line = max_line;
-	if (need > c->in_cap) {
-		c->in = xrealloc(c->in, need + 1);
-		c->in_cap = need;
-	}
-}
-
-static void line_too_long(struct conn *c)
-{
-	if (c->proto->line_too_long != NULL)
-		c->proto->line_too_long(c->session);
+	linereader_set_max(&c->in, max_line);
 }
 
 static void process_input(struct conn *c)
 {
-	while (can_dispatch(c) && c->in_start < c->in_len) {
-		char *start = c->in + c->in_start;
-		size_t avail = c->in_len - c->in_start, len;
-		char *lf = memchr(start, '\n', avail);
+	char *line;
+	size_t len;
 
-		if (lf == NULL) {
-			if (c->discarding) {
-				c->in_start = c->in_len = 0;
-			} else if (avail > c->max_line + 1) {
-				/* no LF within the limit: answer now, then drop
-				 * everything up to the LF */
-				c->discarding = true;
-				c->in_start = c->in_len = 0;
-				line_too_long(c);
-			}
+	while (can_dispatch(c)) {
+		enum line_result r = linereader_next(&c->in, &line, &len);
+
+		if (r == LINE_NONE)
 			break;
-		}
-		len = (size_t)(lf - start);
-		c->in_start += len + 1;
-		if (c->discarding) {
-			c->discarding = false;
+		if (r == LINE_TOO_LONG) {
+			if (c->proto->line_too_long != NULL)
+				c->proto->line_too_long(c->session);
 			continue;
 		}
-		if (len > 0 && start[len - 1] == '\r')
-			len--;
-		if (len > c->max_line) {
-			line_too_long(c);
-			continue;
-		}
-		start[len] = '\0';
-		c->proto->line(c->session, start, len);
+		c->proto->line(c->session, line, len);
 	}
-	if (c->in_start == c->in_len)
-		c->in_start = c->in_len = 0;
 }
 
 static void update_watchers(struct conn *c)
 {
 	struct ev_loop *loop = host_loop();
+	size_t avail = 0;
 	bool want_read = can_dispatch(c) && !c->peer_eof;
 
-	if (want_read && c->in_start > 0) {
-		memmove(c->in, c->in + c->in_start, c->in_len - c->in_start);
-		c->in_len -= c->in_start;
-		c->in_start = 0;
-	}
-	want_read = want_read && c->in_len < c->in_cap;
+	if (want_read)
+		(void)linereader_space(&c->in, &avail);
+	want_read = want_read && avail > 0;
 	if (want_read && !ev_is_active(&c->rio))
 		ev_io_start(loop, &c->rio);
 	else if (!want_read && ev_is_active(&c->rio))
@@ -469,7 +433,7 @@ static void conn_destroy(struct conn *c)
 	svc->active--;
 	total_conns--;
 	service_ip_add(svc, c->peer_ip, -1);
-	free(c->in);
+	linereader_free(&c->in);
 	free(c);
 	host_conn_closed();
 }
@@ -498,10 +462,16 @@ static void conn_run(struct conn *c)
 static void on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = w->data;
+	size_t avail;
+	char *space = linereader_space(&c->in, &avail);
 	ssize_t n;
 
 	(void)revents;
-	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+	if (avail == 0) {
+		conn_run(c);
+		return;
+	}
+	n = read(c->fd, space, avail);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
@@ -511,7 +481,7 @@ static void on_read(struct ev_loop *loop, ev_io *w, int revents)
 		conn_log(c, LOG_DEBUG, "connection closed by client");
 		c->peer_eof = true;
 	} else {
-		c->in_len += (size_t)n;
+		linereader_filled(&c->in, (size_t)n);
 		c->last_activity = ev_now(loop);
 	}
 	conn_run(c);
@@ -612,7 +582,7 @@ void conn_new(struct service *svc, int fd, const struct sockaddr *peer,
 			    sizeof(c->local_ip), NULL);
 	set_prefix(c, NULL);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	conn_set_max_line(c, c->proto->max_line);
+	linereader_init(&c->in, c->proto->max_line);
 	c->last_activity = ev_now(loop);
 
 	ev_io_init(&c->rio, on_read, fd, EV_READ);
