@@ -1,0 +1,57 @@
+#!/bin/sh
+# tools/demo.sh - install what Postern needs, build it, set up an embedded
+# demo in ./demo (data, a domain, an account with a printed password, a
+# welcome message) and run posternd in the foreground on 127.0.0.1:1100.
+#
+#   ./tools/demo.sh            (Ctrl-C stops the server)
+#   POSTERN_DEMO_PORT=2110 ./tools/demo.sh
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+. tools/deps.sh
+
+install_packages $BUILD_PACKAGES
+build_postern
+
+port=${POSTERN_DEMO_PORT:-1100}
+demo=$top/demo
+mkdir -p "$demo"
+cat > "$demo/postern.conf" <<CONF
+# Written by tools/demo.sh: everything under $demo, nothing outside.
+data_dir = $demo/data
+module_dir = $top/modules
+main_domain = example.test
+
+[log]
+level = info
+target = stderr
+
+[pop]
+listen = 127.0.0.1:$port
+CONF
+
+ctl() { ./posternctl -c "$demo/postern.conf" "$@"; }
+if [ ! -f "$demo/password" ]; then
+	ctl domain add example.test
+	# a fresh random password, kept in demo/password (mode 600)
+	(umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$demo/password")
+	ctl account add demo@example.test --password-file "$demo/password"
+	printf 'From: Postern <postmaster@example.test>\nTo: demo@example.test\nSubject: Welcome to Postern\n\nThis message was delivered by tools/demo.sh.\n' |
+		ctl deliver demo@example.test
+fi
+password=$(cat "$demo/password")
+
+cat <<MSG
+
+  Postern demo: POP3 on 127.0.0.1:$port, data in $demo/data
+  Account: demo@example.test   password: $password
+
+  In another terminal:
+    curl pop3://127.0.0.1:$port/ -u demo:$password          # list messages
+    curl pop3://127.0.0.1:$port/1 -u demo:$password         # fetch message 1
+    ./posternctl -c demo/postern.conf deliver demo < some-message.eml
+
+  Ctrl-C stops the server.
+
+MSG
+exec ./posternd -f -c "$demo/postern.conf"
