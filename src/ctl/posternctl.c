@@ -23,6 +23,7 @@
 #define SYSCONFDIR "/usr/local/etc"
 #endif
 #define DEFAULT_CONFIG SYSCONFDIR "/postern.conf"
+#define CTL_MAX_OVERRIDES 64
 
 struct ctl_command {
 	const char *noun, *verb, *args;
@@ -122,7 +123,7 @@ int main(int argc, char **argv)
 	struct core_settings settings;
 	struct config *cfg;
 	const struct ctl_command *cmd;
-	char **overrides = xcalloc((size_t)argc, sizeof(char *));
+	char *overrides[CTL_MAX_OVERRIDES];
 	int opt, ret, first, n_overrides = 0;
 
 	memset(&settings, 0, sizeof(settings));
@@ -133,6 +134,9 @@ int main(int argc, char **argv)
 			explicit_config = true;
 			break;
 		case 'o':
+			if (n_overrides == CTL_MAX_OVERRIDES)
+				return ctl_error(EX_USAGE, "more than %d -o options",
+						 CTL_MAX_OVERRIDES);
 			overrides[n_overrides++] = optarg;
 			break;
 		case 'h':
@@ -165,24 +169,25 @@ int main(int argc, char **argv)
 
 	/* the default file may be missing (all defaults); a named one not */
 	cfg = config_new();
+	ret = 0;
 	if (config_read_file(cfg, config_path, !explicit_config, &error) < 0)
-		return ctl_error(EX_CONFIG, "%s", error);
-	for (int i = 0; i < n_overrides; i++) {
+		ret = ctl_error(EX_CONFIG, "%s", error);
+	for (int i = 0; ret == 0 && i < n_overrides; i++) {
 		if (config_add_override(cfg, overrides[i], &error) < 0)
-			return ctl_error(EX_USAGE, "%s", error);
+			ret = ctl_error(EX_USAGE, "%s", error);
 	}
-	free(overrides);
-	if (core_settings_load(cfg, &settings, &error) < 0)
-		return ctl_error(EX_CONFIG, "%s", error);
-	core_settings_set_current(&settings);
-	log_set_level(LOG_WARNING);
-	if (store_open(settings.data_dir, &error) < 0)
-		return ctl_error(EX_TEMPFAIL, "%s", error);
-
-	ret = cmd->fn(argc - first, argv + first);
-
-	store_close();
-	core_settings_free(&settings);
+	if (ret == 0 && core_settings_load(cfg, &settings, &error) < 0)
+		ret = ctl_error(EX_CONFIG, "%s", error);
 	config_free(&cfg);
+	if (ret == 0) {
+		core_settings_set_current(&settings);
+		log_set_level(LOG_WARNING);
+		if (store_open(settings.data_dir, &error) < 0)
+			ret = ctl_error(EX_TEMPFAIL, "%s", error);
+		else
+			ret = cmd->fn(argc - first, argv + first);
+		store_close();
+	}
+	core_settings_free(&settings);
 	return ret;
 }

@@ -169,6 +169,20 @@ static int write_pid_file(const char *path, const char **error_r)
 	return 0;
 }
 
+/* Release everything, so a leak checker sees only real leaks. */
+static int exit_cleanly(int status)
+{
+	modules_unload();
+	store_close();
+	if (settings.data_dir != NULL)
+		core_settings_free(&settings);
+	free(overrides);
+	if (loop != NULL)
+		ev_loop_destroy(loop);
+	log_close();
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	bool foreground = false, check_only = false;
@@ -213,21 +227,19 @@ int main(int argc, char **argv)
 	cfg = read_config(&settings, &error);
 	if (cfg == NULL) {
 		fprintf(stderr, "posternd: %s\n", error);
-		return 1;
+		return exit_cleanly(1);
 	}
 	core_settings_set_current(&settings);
 	if (modules_load(&settings, cfg, &error) < 0 ||
 	    config_check_unused(cfg, NULL, &error) < 0) {
 		fprintf(stderr, "posternd: %s\n", error);
-		return 1;
+		config_free(&cfg);
+		return exit_cleanly(1);
 	}
 	config_free(&cfg);
 	if (check_only) {
 		printf("posternd: %s: configuration OK\n", config_path);
-		modules_unload();
-		core_settings_free(&settings);
-		free(overrides);
-		return 0;
+		return exit_cleanly(0);
 	}
 
 	signal(SIGPIPE, SIG_IGN);
@@ -243,25 +255,25 @@ int main(int argc, char **argv)
 	if (store_open(settings.data_dir, &error) < 0 ||
 	    modules_start(&error) < 0) {
 		log_msg(LOG_ERROR, "HOST", "%s", error);
-		return 1;
+		return exit_cleanly(1);
 	}
 	if (!foreground) {
 		store_close();
 		if (daemon(1, 0) < 0) {
 			log_msg(LOG_ERROR, "HOST", "cannot become a daemon: %s",
 				strerror(errno));
-			return 1;
+			return exit_cleanly(1);
 		}
 		ev_loop_fork(loop);
 		if (store_open(settings.data_dir, &error) < 0) {
 			log_msg(LOG_ERROR, "HOST", "%s", error);
-			return 1;
+			return exit_cleanly(1);
 		}
 	}
 	if (settings.pid_file[0] != '\0' &&
 	    write_pid_file(settings.pid_file, &error) < 0) {
 		log_msg(LOG_ERROR, "HOST", "%s", error);
-		return 1;
+		return exit_cleanly(1);
 	}
 
 	ev_signal_init(&sig_hup, on_sighup, SIGHUP);
@@ -275,14 +287,8 @@ int main(int argc, char **argv)
 
 	ev_run(loop, 0);
 
-	modules_unload();
-	store_close();
 	log_msg(LOG_NOTICE, "HOST", "posternd stopped");
 	if (settings.pid_file[0] != '\0')
 		unlink(settings.pid_file);
-	core_settings_free(&settings);
-	free(overrides);
-	ev_loop_destroy(loop);
-	log_close();
-	return 0;
+	return exit_cleanly(0);
 }

@@ -33,9 +33,11 @@ struct config {
 	const char *path;
 	unsigned int lineno;
 	FILE *fp;
-	char error[600];
 	bool failed;
 };
+
+/* Error texts outlive the config they describe (callers free it first). */
+static char errbuf[600];
 
 struct config *config_new(void)
 {
@@ -94,7 +96,7 @@ static char *config_reader(char *str, int num, void *stream)
 	len = strlen(str);
 	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(cfg->fp)) {
 		if (!cfg->failed)
-			snprintf(cfg->error, sizeof(cfg->error),
+			snprintf(errbuf, sizeof(errbuf),
 				 "%s:%u: line longer than %d octets",
 				 cfg->path, cfg->lineno, num - 2);
 		cfg->failed = true;
@@ -129,9 +131,9 @@ int config_read_file(struct config *cfg, const char *path, bool optional,
 	if (cfg->fp == NULL) {
 		if (optional && errno == ENOENT)
 			return 0;
-		snprintf(cfg->error, sizeof(cfg->error),
+		snprintf(errbuf, sizeof(errbuf),
 			 "cannot read configuration %s: %s", path, strerror(errno));
-		*error_r = cfg->error;
+		*error_r = errbuf;
 		return -1;
 	}
 	cfg->path = path;
@@ -142,14 +144,14 @@ int config_read_file(struct config *cfg, const char *path, bool optional,
 	fclose(cfg->fp);
 	cfg->fp = NULL;
 	if (cfg->failed) {
-		*error_r = cfg->error;
+		*error_r = errbuf;
 		return -1;
 	}
 	if (ret != 0) {
-		snprintf(cfg->error, sizeof(cfg->error),
+		snprintf(errbuf, sizeof(errbuf),
 			 ret > 0 ? "%s:%d: not a [section] or key = value line"
 				 : "%s: cannot parse (error %d)", path, ret);
-		*error_r = cfg->error;
+		*error_r = errbuf;
 		return -1;
 	}
 	return 0;
@@ -164,19 +166,19 @@ int config_add_override(struct config *cfg, const char *assignment,
 	size_t klen;
 
 	if (eq == NULL || eq == assignment) {
-		snprintf(cfg->error, sizeof(cfg->error),
+		snprintf(errbuf, sizeof(errbuf),
 			 "-o %s: expected key=value or section.key=value",
 			 assignment);
-		*error_r = cfg->error;
+		*error_r = errbuf;
 		return -1;
 	}
 	klen = (size_t)(eq - assignment);
 	dot = memchr(assignment, '.', klen);
 	if (klen >= sizeof(key) ||
 	    (dot != NULL && (dot == assignment || dot + 1 == eq))) {
-		snprintf(cfg->error, sizeof(cfg->error),
+		snprintf(errbuf, sizeof(errbuf),
 			 "-o %.*s: not a setting name", (int)klen, assignment);
-		*error_r = cfg->error;
+		*error_r = errbuf;
 		return -1;
 	}
 	if (dot != NULL) {
@@ -255,7 +257,7 @@ static int parse_bool(const char *v, bool *b_r)
 	return -1;
 }
 
-/* Store one scalar value; on error fill cfg->error. */
+/* Store one scalar value; on error fill errbuf. */
 static int set_value(struct config *cfg, const struct setting_def *d,
 		     void *settings, const char *value, const char *origin,
 		     const char *section)
@@ -296,7 +298,7 @@ static int set_value(struct config *cfg, const struct setting_def *d,
 			(d->type == SETTING_SIZE ? UINT64_MAX : UINT32_MAX);
 
 		if (ret == 0 && (n < d->min || n > max)) {
-			snprintf(cfg->error, sizeof(cfg->error),
+			snprintf(errbuf, sizeof(errbuf),
 				 "%s: %s%s%s = %s: out of range, use %llu to %llu",
 				 origin, section, *section ? "." : "", d->key,
 				 value, (unsigned long long)d->min,
@@ -312,7 +314,7 @@ static int set_value(struct config *cfg, const struct setting_def *d,
 		}
 	}
 	if (what != NULL) {
-		snprintf(cfg->error, sizeof(cfg->error), "%s: %s%s%s = '%s' %s",
+		snprintf(errbuf, sizeof(errbuf), "%s: %s%s%s = '%s' %s",
 			 origin, section, *section ? "." : "", d->key, value, what);
 		return -1;
 	}
@@ -332,7 +334,7 @@ int config_apply(struct config *cfg, const char *section,
 		snprintf(origin, sizeof(origin), "default of");
 		if (d->def != NULL &&
 		    set_value(cfg, d, settings, d->def, origin, section) < 0) {
-			*error_r = cfg->error;
+			*error_r = errbuf;
 			return -1;
 		}
 		bool list_reset = false;
@@ -344,11 +346,11 @@ int config_apply(struct config *cfg, const char *section,
 				continue;
 			e->used = true;
 			if (d->type != SETTING_LIST && first != NULL) {
-				snprintf(cfg->error, sizeof(cfg->error),
+				snprintf(errbuf, sizeof(errbuf),
 					 "%s: %s%s%s is set twice (first at %s)",
 					 e->origin, section, *section ? "." : "",
 					 d->key, first->origin);
-				*error_r = cfg->error;
+				*error_r = errbuf;
 				return -1;
 			}
 			if (d->type == SETTING_LIST && !list_reset) {
@@ -360,7 +362,7 @@ int config_apply(struct config *cfg, const char *section,
 			first = e;
 			if (set_value(cfg, d, settings, e->value, e->origin,
 				      section) < 0) {
-				*error_r = cfg->error;
+				*error_r = errbuf;
 				return -1;
 			}
 		}
@@ -381,11 +383,11 @@ int config_check_unused(struct config *cfg, const char *const *ignore,
 			skip = skip || strcmp(ignore[j], e->section) == 0;
 		if (skip)
 			continue;
-		snprintf(cfg->error, sizeof(cfg->error),
+		snprintf(errbuf, sizeof(errbuf),
 			 "%s: unknown setting %s%s%s%s", e->origin, e->section,
 			 *e->section ? "." : "", e->key,
 			 *e->section ? " (is its module loaded?)" : "");
-		*error_r = cfg->error;
+		*error_r = errbuf;
 		return -1;
 	}
 	return 0;

@@ -112,7 +112,7 @@ def test_channel_limit(server_factory):
     assert first == b"+OK Postern POP3 server ready"
     for c in held[1:] + [r]:
         c.close()
-    assert "connection refused: all channels are busy" in srv.log()
+    srv.wait_log("connection refused: all channels are busy")
 
 
 def test_per_address_limit(server_factory):
@@ -121,7 +121,7 @@ def test_per_address_limit(server_factory):
     assert a.line().startswith(b"+OK") and b.line().startswith(b"+OK")
     c = srv.raw()
     assert c.line() == b"-ERR [SYS/TEMP] too many connections, try later"
-    assert "too many connections from 127.0.0.1" in srv.log()
+    srv.wait_log("too many connections from 127.0.0.1")
     a.close()
     b.close()
 
