@@ -1,0 +1,61 @@
+"""A full disk: delivery fails with a temporary error and loses nothing
+already stored; POP keeps serving what is there; freeing space (DELE+QUIT)
+makes delivery work again.  Needs root to mount a small tmpfs."""
+import os
+import subprocess
+
+import pytest
+
+from conftest import USER, Server, make_server
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)],
+                         capture_output=True)
+    if res.returncode != 0:
+        pytest.skip("needs root to mount a tmpfs: " + res.stderr.decode().strip())
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_full_disk_loses_nothing(tmp_path, small_disk):
+    root = tmp_path / "srv"
+    root.mkdir()
+    srv = make_server(root, data_dir=str(small_disk / "data"))
+    srv.start()
+    try:
+        body = b"Subject: filler\r\n\r\n" + (b"z" * 78 + b"\r\n") * 2600  # ~200 KB
+        stored = 0
+        failure = None
+        for _ in range(40):
+            res = srv.ctl("deliver", USER, input=body, check=False)
+            if res.returncode != 0:
+                failure = res
+                break
+            stored += 1
+        assert failure is not None, "the 3 MB disk never filled"
+        # what a mail system sees: a temporary failure, try again later
+        assert failure.returncode == 75, failure.stderr
+        err = failure.stderr.decode()
+        assert "not delivered, try again" in err and "disk full" in err, err
+        # nothing half-written is left in tmp/
+        assert os.listdir(small_disk / "data" / "tmp") == []
+        # everything stored before is intact and served
+        p = srv.pop()
+        count, size = p.stat()
+        assert count == stored and size == stored * len(body)
+        _, lines, _ = p.retr(stored)
+        assert b"\r\n".join(lines) + b"\r\n" == body
+        for n in range(1, 6):
+            p.dele(n)
+        assert p.quit().startswith(b"+OK Bye, 5 messages removed")
+        # space is back: delivery works again
+        srv.ctl("deliver", USER, input=body)
+        p = srv.pop()
+        assert p.stat()[0] == stored - 5 + 1
+        p.quit()
+    finally:
+        assert srv.stop() == 0
