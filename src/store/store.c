@@ -26,6 +26,7 @@ static const char *const db_names[DB_COUNT] = {
 };
 
 static MDB_env *env;
+static size_t initial_map_size = STORE_MAP_INITIAL;
 static MDB_dbi dbis[DB_COUNT];
 static char *data_dir;
 static char errbuf[4096 + 512];
@@ -86,7 +87,7 @@ int store_open(const char *dir, const char **error_r)
 	if ((rc = mdb_env_create(&env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(env, DB_COUNT + 4)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(env, STORE_MAX_READERS)) != 0 ||
-	    (rc = mdb_env_set_mapsize(env, STORE_MAP_INITIAL)) != 0)
+	    (rc = mdb_env_set_mapsize(env, initial_map_size)) != 0)
 		goto fail;
 	rc = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOTLS, 0640);
 	if (rc != 0)
@@ -117,6 +118,11 @@ fail:
 		mdb_env_close(env);
 	env = NULL;
 	return -1;
+}
+
+void store_set_initial_map_size(size_t size)
+{
+	initial_map_size = size ? size : STORE_MAP_INITIAL;
 }
 
 void store_close(void)
@@ -151,8 +157,8 @@ static int grow_map(void)
 	mdb_env_info(env, &info);
 	if (info.me_mapsize >= STORE_MAP_MAX)
 		return MDB_MAP_FULL;
-	log_msg(LOG_NOTICE, "STORE", "growing the store map to %zu MiB",
-		info.me_mapsize * 2 / (1024 * 1024));
+	log_msg(LOG_NOTICE, "STORE", "growing the store map from %zu to %zu KiB",
+		info.me_mapsize / 1024, info.me_mapsize * 2 / 1024);
 	return mdb_env_set_mapsize(env, info.me_mapsize * 2);
 }
 

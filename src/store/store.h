@@ -33,6 +33,9 @@ enum store_db { DB_META, DB_DOMAINS, DB_ACCOUNTS, DB_MAILBOXES, DB_MESSAGES,
  * every process that uses it. */
 int store_open(const char *data_dir, const char **error_r);
 void store_close(void);
+/* The map size a later store_open starts with (tests of growth use a tiny
+ * one); 0 restores the default. */
+void store_set_initial_map_size(size_t size);
 bool store_is_open(void);
 const char *store_data_dir(void);
 MDB_dbi store_dbi(enum store_db db);
