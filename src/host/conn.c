@@ -295,7 +295,8 @@ void conn_close_after_flush(struct conn *c)
  * the queue is empty. */
 static void flush(struct conn *c)
 {
-	while (c->head != NULL && !c->dead) {
+	/* a failure delay holds back the answer too, not only what follows */
+	while (c->head != NULL && !c->dead && !c->delayed) {
 		struct oseg *s = c->head;
 		ssize_t n;
 
@@ -354,7 +355,7 @@ static void flush(struct conn *c)
 		}
 		c->last_activity = ev_now(host_loop());
 	}
-	if (c->head == NULL && c->closing)
+	if (c->head == NULL && c->closing && !c->delayed)
 		c->dead = true;
 }
 
@@ -404,9 +405,11 @@ static void update_watchers(struct conn *c)
 	else if (!want_read && ev_is_active(&c->rio))
 		ev_io_stop(loop, &c->rio);
 	/* writable wakes us to write, or to run a pending continuation */
-	if ((c->head != NULL || c->cont != NULL) && !ev_is_active(&c->wio))
+	bool want_write = !c->delayed && (c->head != NULL || c->cont != NULL);
+
+	if (want_write && !ev_is_active(&c->wio))
 		ev_io_start(loop, &c->wio);
-	else if (c->head == NULL && c->cont == NULL && ev_is_active(&c->wio))
+	else if (!want_write && ev_is_active(&c->wio))
 		ev_io_stop(loop, &c->wio);
 }
 

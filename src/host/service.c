@@ -14,6 +14,7 @@
 #include "host/host.h"
 #include "host/service.h"
 #include "lib/log.h"
+#include "lib/strnum.h"
 #include "lib/xalloc.h"
 
 #define LISTEN_BACKLOG 1024
@@ -151,9 +152,10 @@ static int parse_address(const char *text, char *host, size_t hsize,
 			return -1;
 		snprintf(host, hsize, "%.*s", (int)(colon - text), text);
 	}
+	uint32_t num;
+
 	snprintf(port, psize, "%s", colon + 1);
-	if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) ||
-	    atoi(port) > 65535 || host[0] == '\0')
+	if (str_to_uint32(port, &num) < 0 || num > 65535 || host[0] == '\0')
 		return -1;
 	return 0;
 }

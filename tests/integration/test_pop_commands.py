@@ -256,3 +256,27 @@ def test_large_message_streams_exactly(server):
     _, lines, _ = p.top(2, 5)
     assert lines[2:] == [b".%06d" % i for i in range(5)]
     p.quit()
+
+
+def test_failed_login_answer_is_delayed_and_doubles(server_factory):
+    import time
+    srv = server_factory(**{"pop.auth_failure_delay": "400"})
+    r = srv.raw()
+    r.line()
+    r.cmd(f"USER {USER}")
+    t0 = time.monotonic()
+    assert r.cmd("PASS bad-1") == b"-ERR [AUTH] Invalid user name or password"
+    first = time.monotonic() - t0
+    # the delay holds the answer itself back, not only the next command
+    assert first >= 0.35
+    # while this client waits, others are served at once (no blocking)
+    r.send(f"USER {USER}\r\nPASS bad-2\r\n".encode())
+    t1 = time.monotonic()
+    p = srv.pop()
+    assert time.monotonic() - t1 < 0.35
+    p.quit()
+    assert r.line().startswith(b"+OK")
+    assert r.line() == b"-ERR [AUTH] Invalid user name or password"
+    # the second failure in the session waits twice as long
+    assert time.monotonic() - t1 >= 0.75
+    r.close()

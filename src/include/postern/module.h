@@ -104,8 +104,9 @@ void conn_set_continue(struct conn *conn, conn_continue_fn *fn);
 /* Close once everything queued has been written (or the timeout hits). */
 void conn_close_after_flush(struct conn *conn);
 
-/* Stop passing lines to the module for `msec` milliseconds (failure delay);
- * input keeps being buffered and is processed afterwards. */
+/* Hold everything for `msec` milliseconds (failure delay): output already
+ * queued (the error reply) is sent, and further lines are passed on, only
+ * when the delay is over. */
 void conn_delay_input(struct conn *conn, unsigned int msec);
 
 const char *conn_peer_ip(const struct conn *conn);	/* "192.0.2.1" */
