@@ -51,15 +51,25 @@ static int check_password(const char *password, const char **error_r)
 	return 0;
 }
 
+/* Resolve the address and hash the password: what add and passwd share. */
+static int resolve_and_hash(const char *address, const char *password,
+			    char *name, char *domain, char *hash,
+			    const char **error_r)
+{
+	if (account_resolve(address, NULL, name, domain, error_r) < 0 ||
+	    check_password(password, error_r) < 0 ||
+	    password_hash(password, hash, PASSWORD_HASH_MAX, error_r) < 0)
+		return -1;
+	return 0;
+}
+
 int account_add(const char *address, const char *password,
 		struct account *account_r, const char **error_r)
 {
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
 	char hash[PASSWORD_HASH_MAX];
 
-	if (account_resolve(address, NULL, name, domain, error_r) < 0 ||
-	    check_password(password, error_r) < 0 ||
-	    password_hash(password, hash, sizeof(hash), error_r) < 0)
+	if (resolve_and_hash(address, password, name, domain, hash, error_r) < 0)
 		return -1;
 	return store_account_add(name, domain, hash, account_r, error_r);
 }
@@ -79,9 +89,7 @@ int account_passwd(const char *address, const char *password,
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
 	char hash[PASSWORD_HASH_MAX];
 
-	if (account_resolve(address, NULL, name, domain, error_r) < 0 ||
-	    check_password(password, error_r) < 0 ||
-	    password_hash(password, hash, sizeof(hash), error_r) < 0)
+	if (resolve_and_hash(address, password, name, domain, hash, error_r) < 0)
 		return -1;
 	return store_account_set_hash(name, domain, hash, error_r);
 }
