@@ -235,3 +235,26 @@ def test_posternctl_works_while_posternd_runs(server):
     p = server.pop()
     assert p.stat()[0] == 20
     p.quit()
+
+
+def test_daemon_mode_detaches_and_writes_pid_file(server_factory):
+    srv = server_factory(start=False)
+    pid_file = srv.root / "posternd.pid"
+    res = subprocess.run([str(POSTERND), "-c", str(srv.conf),
+                          "-o", f"pid_file={pid_file}"], capture_output=True, timeout=30)
+    # the command returns at once; the daemon serves in the background
+    assert res.returncode == 0, res.stderr
+    pid = int(pid_file.read_text())
+    try:
+        assert pid != os.getpid()
+        srv.wait_log("started")
+        p = srv.pop()
+        assert p.stat() == (0, 0)
+        p.quit()
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_file.exists()  # removed on a clean stop
+    srv.wait_log("posternd stopped")
