@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ini.h>
 
@@ -136,11 +137,26 @@ int config_read_file(struct config *cfg, const char *path, bool optional,
 		*error_r = errbuf;
 		return -1;
 	}
+	struct stat st;
+	if (fstat(fileno(cfg->fp), &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(errbuf, sizeof(errbuf),
+			 "cannot read configuration %s: not a regular file", path);
+		fclose(cfg->fp);
+		cfg->fp = NULL;
+		*error_r = errbuf;
+		return -1;
+	}
 	cfg->path = path;
 	cfg->lineno = 0;
 	cfg->failed = false;
 	ini_max_line = CONFIG_LINE_MAX;
 	ret = ini_parse_stream(config_reader, cfg, config_handler, cfg);
+	if (ferror(cfg->fp) && !cfg->failed) {
+		/* a read error must not pass for the end of the file */
+		snprintf(errbuf, sizeof(errbuf), "cannot read configuration %s: %s",
+			 path, strerror(errno));
+		cfg->failed = true;
+	}
 	fclose(cfg->fp);
 	cfg->fp = NULL;
 	if (cfg->failed) {

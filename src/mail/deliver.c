@@ -47,13 +47,12 @@ enum deliver_result deliver_from_fd(const struct account *account,
 			return DELIVER_TEMPORARY;
 		}
 	}
-	if (w->too_big || w->size == 0) {
-		/* finish() words the reason and cleans up */
-		(void)body_writer_finish(w, &info, error_r);
-		return DELIVER_PERMANENT;
+	if (body_writer_finish(w, &info, error_r) < 0) {
+		/* the message itself (empty, or too big, perhaps only once the
+		 * missing final CRLF is added) is permanent; the rest is I/O */
+		return w->too_big || w->size == 0 ? DELIVER_PERMANENT
+						  : DELIVER_TEMPORARY;
 	}
-	if (body_writer_finish(w, &info, error_r) < 0)
-		return DELIVER_TEMPORARY;
 	if (store_message_add(account, mailbox, &info, NULL, uid_r, error_r) < 0) {
 		body_unlink(info.id);
 		return DELIVER_TEMPORARY;
