@@ -405,7 +405,11 @@ static void update_watchers(struct conn *c)
 	else if (!want_read && ev_is_active(&c->rio))
 		ev_io_stop(loop, &c->rio);
 	/* writable wakes us to write, or to run a pending continuation */
-	bool want_write = !c->delayed && (c->head != NULL || c->cont != NULL);
+	/* writable also wakes us for a continuation, or for buffered lines
+	 * left when the round budget ran out */
+	bool want_write = !c->delayed &&
+		(c->head != NULL || c->cont != NULL ||
+		 (can_dispatch(c) && linereader_ready(&c->in)));
 
 	if (want_write && !ev_is_active(&c->wio))
 		ev_io_start(loop, &c->wio);
@@ -446,14 +450,20 @@ static void conn_run(struct conn *c)
 	for (int round = 0; round < RUN_ROUNDS && !c->dead; round++) {
 		process_input(c);
 		/* after EOF, once every complete line is answered, close */
-		if (c->peer_eof && can_dispatch(c))
+		if (c->peer_eof && can_dispatch(c) && !linereader_ready(&c->in))
 			c->closing = true;
 		flush(c);
-		if (c->cont == NULL || c->dead || c->out_bytes >= OUT_LOW ||
-		    c->out_files > 0)
+		if (c->dead)
 			break;
-		if (!c->cont(c->session))
-			c->cont = NULL;
+		if (c->cont != NULL && c->out_bytes < OUT_LOW && c->out_files == 0) {
+			if (!c->cont(c->session))
+				c->cont = NULL;
+			continue;
+		}
+		/* output drained: pipelined lines that waited behind it go now,
+		 * without waiting for the client to send anything more */
+		if (!can_dispatch(c) || !linereader_ready(&c->in))
+			break;
 	}
 	if (c->dead) {
 		conn_destroy(c);

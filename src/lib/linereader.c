@@ -93,6 +93,16 @@ bool linereader_pending(const struct linereader *lr)
 	return lr->start < lr->len;
 }
 
+bool linereader_ready(const struct linereader *lr)
+{
+	size_t avail = lr->len - lr->start;
+
+	if (avail == 0)
+		return false;
+	return memchr(lr->buf + lr->start, '\n', avail) != NULL ||
+	       (!lr->discarding && avail > lr->max_line + 1);
+}
+
 void linereader_clear(struct linereader *lr)
 {
 	lr->start = lr->len = 0;

@@ -38,6 +38,8 @@ enum line_result linereader_next(struct linereader *lr, char **line_r,
 				 size_t *len_r);
 /* Anything unread buffered (a partial line counts)? */
 bool linereader_pending(const struct linereader *lr);
+/* Would linereader_next return something other than LINE_NONE now? */
+bool linereader_ready(const struct linereader *lr);
 /* Forget everything buffered (STARTTLS injection defence). */
 void linereader_clear(struct linereader *lr);
 

@@ -280,3 +280,27 @@ def test_failed_login_answer_is_delayed_and_doubles(server_factory):
     # the second failure in the session waits twice as long
     assert time.monotonic() - t1 >= 0.75
     r.close()
+
+
+@pytest.mark.parametrize("count,size", [(2, 300_000), (200, 2_400)])
+def test_pipelined_commands_behind_big_output_are_answered(server, count, size):
+    """Regression: commands buffered while a large reply was being sent were
+    never answered (mpop hung).  Everything goes in one packet; every reply
+    must come without the client sending anything more."""
+    body = (b"x" * 62 + b"\r\n") * (size // 64)
+    for i in range(count):
+        server.deliver(b"Subject: %d\r\n\r\n" % i + body)
+    r = server.raw()
+    r.line()
+    r.send(f"USER {USER}\r\nPASS {PASSWORD}\r\n".encode()
+           + b"".join(b"RETR %d\r\n" % (i + 1) for i in range(count))
+           + b"NOOP\r\nQUIT\r\n")
+    assert r.line().startswith(b"+OK")
+    assert r.line().startswith(b"+OK Logged in")
+    for i in range(count):
+        assert r.line().startswith(b"+OK")
+        lines = r.multiline()
+        assert lines[0] == b"Subject: %d" % i
+    assert r.line() == b"+OK Nothing to do"
+    assert r.line() == b"+OK Bye"
+    assert r.closed()
