@@ -169,6 +169,61 @@ static int write_pid_file(const char *path, const char **error_r)
 	return 0;
 }
 
+/* The write end of the pipe the waiting parent reads; -1 in the foreground. */
+static int ready_fd = -1;
+
+/* Fork into the background.  The parent waits until the daemon says it is
+ * ready (store open, listeners bound, pid file written) and exits 0, or 1
+ * when the daemon failed first: init systems and scripts may rely on the
+ * pid file and the port as soon as the command returns. */
+static int daemonize(const char **error_r)
+{
+	static char err[128];
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		snprintf(err, sizeof(err), "cannot become a daemon: %s",
+			 strerror(errno));
+		*error_r = err;
+		return -1;
+	}
+	if (pid > 0) {
+		char status = 1;
+
+		close(fds[1]);
+		while (read(fds[0], &status, 1) < 0 && errno == EINTR)
+			;
+		_exit(status == 0 ? 0 : 1);
+	}
+	close(fds[0]);
+	ready_fd = fds[1];
+	setsid();
+	if (chdir("/") < 0)
+		log_msg(LOG_WARNING, "HOST", "cannot chdir to /: %s", strerror(errno));
+	return 0;
+}
+
+/* Tell a waiting parent we are up, and let go of the terminal. */
+static void daemon_ready(void)
+{
+	char ok = 0;
+	int null;
+
+	if (ready_fd < 0)
+		return;
+	(void)!write(ready_fd, &ok, 1);
+	close(ready_fd);
+	ready_fd = -1;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+}
+
 /* Release everything, so a leak checker sees only real leaks. */
 static int exit_cleanly(int status)
 {
@@ -259,9 +314,8 @@ int main(int argc, char **argv)
 	}
 	if (!foreground) {
 		store_close();
-		if (daemon(1, 0) < 0) {
-			log_msg(LOG_ERROR, "HOST", "cannot become a daemon: %s",
-				strerror(errno));
+		if (daemonize(&error) < 0) {
+			log_msg(LOG_ERROR, "HOST", "%s", error);
 			return exit_cleanly(1);
 		}
 		ev_loop_fork(loop);
@@ -275,6 +329,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERROR, "HOST", "%s", error);
 		return exit_cleanly(1);
 	}
+	daemon_ready();
 
 	ev_signal_init(&sig_hup, on_sighup, SIGHUP);
 	ev_signal_init(&sig_term, on_sigterm, SIGTERM);

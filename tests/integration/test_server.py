@@ -258,3 +258,15 @@ def test_daemon_mode_detaches_and_writes_pid_file(server_factory):
         time.sleep(0.05)
     assert not pid_file.exists()  # removed on a clean stop
     srv.wait_log("posternd stopped")
+
+
+def test_daemon_that_fails_to_start_makes_the_command_fail(server_factory):
+    srv = server_factory(start=False)
+    res = subprocess.run([str(POSTERND), "-c", str(srv.conf), "-o", "log.target=stderr",
+                          "-o", "pid_file=/nonexistent/dir/posternd.pid"],
+                         capture_output=True, timeout=30)
+    # what an init script sees: a failure exit and the reason
+    assert res.returncode == 1
+    assert b"cannot write pid_file /nonexistent/dir/posternd.pid" in res.stderr
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", srv.port)) != 0
