@@ -13,6 +13,7 @@
 
 #include "lib/config.h"
 #include "postern/module.h"
+#include "unit.h"
 
 /* Everything this program writes lives under here; main() removes it. */
 static char root_dir[] = "/tmp/check_config.XXXXXX";
@@ -552,28 +553,15 @@ static Suite *config_suite(void)
 	return s;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	int status;
 
 	if (mkdtemp(root_dir) == NULL) {
 		perror("mkdtemp");
 		return EXIT_FAILURE;
 	}
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	(void)nftw(root_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = unit_run(config_suite());
+	unit_rm_tree(root_dir);
+	return status;
 }

@@ -9,6 +9,7 @@
 
 #include "lib/buf.h"
 #include "lib/dotstuff.h"
+#include "unit.h"
 
 #define OUT_MAX (64 * 1024)
 
@@ -466,11 +467,5 @@ static Suite *dotstuff_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(dotstuff_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(dotstuff_suite());
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/linereader.h"
+#include "unit.h"
 
 #define MAX_EVENTS 64
 
@@ -482,11 +483,5 @@ static Suite *linereader_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(linereader_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(linereader_suite());
 }

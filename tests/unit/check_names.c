@@ -10,6 +10,7 @@
 
 #include "mail/names.h"
 #include "postern/module.h"
+#include "unit.h"
 
 /* A string of `len` copies of c (static storage, len < 1024). */
 static const char *repeat(char c, size_t len)
@@ -234,11 +235,5 @@ static Suite *names_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(names_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(names_suite());
 }

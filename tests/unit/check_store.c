@@ -23,6 +23,7 @@
 #include "store/body.h"
 #include "store/store.h"
 #include "store/store_ops.h"
+#include "unit.h"
 
 #define MAX_SIZE (50u * 1024 * 1024)
 
@@ -39,19 +40,6 @@ static char log_target[] = "stderr";
 static struct core_settings core_set;
 static struct account jsmith;
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *path)
-{
-	(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void open_store(void)
 {
@@ -87,7 +75,7 @@ static void setup(void)
 static void teardown(void)
 {
 	store_close();
-	rm_tree(data_dir);
+	unit_rm_tree(data_dir);
 }
 
 /* ---- helpers ---- */
@@ -1200,17 +1188,13 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	int status;
 
 	if (mkdtemp(root_dir) == NULL) {
 		perror("mkdtemp");
 		return EXIT_FAILURE;
 	}
-	sr = srunner_create(store_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rm_tree(root_dir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = unit_run(store_suite());
+	unit_rm_tree(root_dir);
+	return status;
 }

@@ -13,6 +13,7 @@
 #include "mail/accounts.h"
 #include "mail/deliver.h"
 #include "store/store.h"
+#include "unit.h"
 
 static char dir[] = "/tmp/postern-growth-XXXXXX";
 static struct core_settings set;
@@ -130,19 +131,11 @@ int main(void)
 {
 	Suite *s = suite_create("store_growth");
 	TCase *tc = tcase_create("growth");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, map_full_grows);
 	tcase_add_test(tc, follows_map_grown_by_another_process);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	/* the fork test needs the environment only in this process */
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "lib/strnum.h"
+#include "unit.h"
 
 /* Strings no parser may accept: only plain decimal digits are numbers. */
 static const char *const not_numbers[] = {
@@ -182,11 +183,5 @@ static Suite *strnum_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(strnum_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(strnum_suite());
 }
