@@ -555,13 +555,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	int status;
-
-	if (mkdtemp(root_dir) == NULL) {
-		perror("mkdtemp");
-		return EXIT_FAILURE;
-	}
-	status = unit_run(config_suite());
-	unit_rm_tree(root_dir);
-	return status;
+	return unit_run_in_tmpdir(config_suite(), root_dir);
 }

@@ -1188,13 +1188,5 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-	int status;
-
-	if (mkdtemp(root_dir) == NULL) {
-		perror("mkdtemp");
-		return EXIT_FAILURE;
-	}
-	status = unit_run(store_suite());
-	unit_rm_tree(root_dir);
-	return status;
+	return unit_run_in_tmpdir(store_suite(), root_dir);
 }

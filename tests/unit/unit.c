@@ -18,6 +18,19 @@ int unit_run(Suite *suite)
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+int unit_run_in_tmpdir(Suite *suite, char *dir)
+{
+	int status;
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return EXIT_FAILURE;
+	}
+	status = unit_run(suite);
+	unit_rm_tree(dir);
+	return status;
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
 {
