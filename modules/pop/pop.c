@@ -20,6 +20,7 @@ static const struct pop_command commands[] = {
 	{ "USER", pop_cmd_user, NULL },
 	{ "PASS", pop_cmd_pass, NULL },
 	{ "CAPA", pop_cmd_capa, pop_cmd_capa },
+	{ "STLS", pop_cmd_stls, NULL },
 	{ "QUIT", pop_cmd_quit_auth, pop_cmd_quit },
 	{ "STAT", NULL, pop_cmd_stat },
 	{ "LIST", NULL, pop_cmd_list },
@@ -157,6 +158,7 @@ static int pop_check(const void *settings, const char **error_r)
 
 static const struct setting_def pop_setting_defs[] = {
 	{ "listen", SETTING_LIST, S(listener.listen), "127.0.0.1:110", 0, 0 },
+	{ "tls_listen", SETTING_LIST, S(listener.tls_listen), "", 0, 0 },
 	{ "channels", SETTING_UINT, S(listener.channels), "1000", 0, 1000000 },
 	{ "channels_per_ip", SETTING_UINT, S(listener.channels_per_ip), "20", 0, 1000000 },
 	/* RFC 1939: the autologout timer is at least 10 minutes */
@@ -165,6 +167,8 @@ static const struct setting_def pop_setting_defs[] = {
 	{ "max_auth_failures", SETTING_UINT, S(max_auth_failures), "3", 1, 100 },
 	{ "auth_failure_delay", SETTING_UINT, S(auth_failure_delay), "1000", 0, 15000 },
 	{ "greeting", SETTING_STRING, S(greeting), "Postern POP3 server ready", 0, 0 },
+	/* RFC 2595: cleartext passwords only over TLS (or loopback) */
+	{ "allow_plaintext", SETTING_BOOL, S(allow_plaintext), "no", 0, 0 },
 	SETTING_DEFS_END
 };
 

@@ -19,6 +19,7 @@ struct pop_settings {
 	unsigned int max_auth_failures;
 	unsigned int auth_failure_delay;	/* ms, doubles per failure */
 	char *greeting;
+	bool allow_plaintext;	/* USER/PASS before TLS from non-loopback */
 };
 
 enum pop_state { POP_AUTHORIZATION, POP_TRANSACTION };
@@ -51,10 +52,14 @@ void pop_ok(struct pop_session *s, const char *fmt, ...) PN_PRINTF(2, 3);
 void pop_err(struct pop_session *s, const char *fmt, ...) PN_PRINTF(2, 3);
 
 /* AUTHORIZATION state (pop_auth.c). */
-pop_cmd_fn pop_cmd_user, pop_cmd_pass, pop_cmd_capa, pop_cmd_quit_auth;
+pop_cmd_fn pop_cmd_user, pop_cmd_pass, pop_cmd_capa, pop_cmd_quit_auth,
+	pop_cmd_stls;
 /* TRANSACTION state (pop_trans.c). */
 pop_cmd_fn pop_cmd_stat, pop_cmd_list, pop_cmd_retr, pop_cmd_dele,
 	pop_cmd_noop, pop_cmd_rset, pop_cmd_top, pop_cmd_uidl, pop_cmd_quit;
+
+/* May USER/PASS be used on this connection now? */
+bool pop_plaintext_allowed(const struct pop_session *s);
 
 /* Enter TRANSACTION with the snapshot of the account's INBOX. */
 void pop_login(struct pop_session *s, const struct account *account);

@@ -12,10 +12,52 @@ enum pop_result pop_cmd_capa(struct pop_session *s, char *args)
 		return POP_BAD;
 	}
 	pop_ok(s, "Capability list follows");
-	conn_printf(s->conn, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
-		    "PIPELINING\r\n%s.\r\n",
-		    s->state == POP_AUTHORIZATION ? "USER\r\n" :
-		    "IMPLEMENTATION Postern\r\n");
+	conn_write(s->conn, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+		   "PIPELINING\r\n", 51);
+	if (s->state == POP_AUTHORIZATION) {
+		/* offered only where they can work right now (RFC 2449) */
+		if (conn_tls_available(s->conn) && !conn_tls_active(s->conn))
+			conn_write(s->conn, "STLS\r\n", 6);
+		if (pop_plaintext_allowed(s))
+			conn_write(s->conn, "USER\r\n", 6);
+	} else {
+		conn_write(s->conn, "IMPLEMENTATION Postern\r\n", 24);
+	}
+	conn_write(s->conn, ".\r\n", 3);
+	return POP_DONE;
+}
+
+bool pop_plaintext_allowed(const struct pop_session *s)
+{
+	return s->set->allow_plaintext || conn_tls_active(s->conn) ||
+	       conn_peer_is_loopback(s->conn);
+}
+
+enum pop_result pop_cmd_stls(struct pop_session *s, char *args)
+{
+	const char *error;
+
+	if (*args != '\0') {
+		pop_err(s, "STLS takes no arguments");
+		return POP_BAD;
+	}
+	if (conn_tls_active(s->conn)) {
+		pop_err(s, "TLS is already active");
+		return POP_BAD;
+	}
+	if (!conn_tls_available(s->conn)) {
+		pop_err(s, "STLS is not available here");
+		return POP_BAD;
+	}
+	pop_ok(s, "Begin TLS negotiation now");
+	if (conn_starttls(s->conn, &error) < 0) {
+		conn_log(s->conn, LOG_ERROR, "STLS: %s", error);
+		conn_close_after_flush(s->conn);
+		return POP_DONE;
+	}
+	/* RFC 2595: forget everything learnt before TLS */
+	s->have_user = false;
+	explicit_bzero(s->user, sizeof(s->user));
 	return POP_DONE;
 }
 
@@ -23,6 +65,10 @@ enum pop_result pop_cmd_user(struct pop_session *s, char *args)
 {
 	size_t len = strlen(args);
 
+	if (!pop_plaintext_allowed(s)) {
+		pop_err(s, "[AUTH] Plaintext login is not allowed before STLS");
+		return POP_BAD;
+	}
 	if (len == 0) {
 		pop_err(s, "USER needs a user name");
 		return POP_BAD;

@@ -25,6 +25,7 @@
 #include <ev.h>
 
 #include "host/conn.h"
+#include "host/conn_internal.h"
 #include "host/host.h"
 #include "host/service.h"
 #include "lib/buf.h"
@@ -39,40 +40,6 @@
 #define INLINE_FILE_MAX (64 * 1024) /* copy smaller files into memory */
 #define FILE_CHUNK (32 * 1024)
 #define RUN_ROUNDS 64		/* continuation steps per event */
-
-struct oseg {
-	struct oseg *next;
-	bool is_file;
-	bool plain;		/* file: sendfile, no transformation */
-	struct buf mem;		/* memory, or a file's staging area */
-	size_t pos;		/* sent from mem */
-	int fd;
-	uint64_t off, end;
-	struct dotstuff ds;
-};
-
-struct conn {
-	struct conn *prev, *next;
-	struct service *svc;
-	const struct pn_protocol *proto;
-	void *session;
-	unsigned long id;
-	int fd;
-	ev_io rio, wio;
-	ev_timer idle, delay;
-	ev_tstamp last_activity;
-	char peer_ip[INET6_ADDRSTRLEN];
-	char local_ip[INET6_ADDRSTRLEN];
-	bool loopback;
-	char log_prefix[ADDRESS_MAX * 2 + INET6_ADDRSTRLEN + 64];
-	struct linereader in;
-	/* output */
-	struct oseg *head, *tail;
-	size_t out_bytes;
-	unsigned int out_files;
-	conn_continue_fn *cont;
-	bool closing, dead, delayed, peer_eof;
-};
 
 static unsigned long next_id = 1;
 static unsigned int total_conns;
@@ -127,7 +94,7 @@ bool conn_peer_is_loopback(const struct conn *c)
 
 /* ---- output ---- */
 
-static void kill_conn(struct conn *c, const char *why)
+void conn_kill(struct conn *c, const char *why)
 {
 	if (!c->dead && why != NULL)
 		conn_log(c, LOG_INFO, "disconnected: %s", why);
@@ -180,7 +147,7 @@ void conn_write(struct conn *c, const void *data, size_t len)
 	if (c->dead)
 		return;
 	if (c->out_bytes + len > OUT_MAX || buf_append(tail_mem(c), data, len) < 0) {
-		kill_conn(c, "output limit exceeded");
+		conn_kill(c, "output limit exceeded");
 		return;
 	}
 	c->out_bytes += len;
@@ -201,7 +168,7 @@ void conn_printf(struct conn *c, const char *fmt, ...)
 	ret = buf_vprintf(b, fmt, ap);
 	va_end(ap);
 	if (ret < 0 || c->out_bytes + (b->len - before) > OUT_MAX) {
-		kill_conn(c, "output limit exceeded");
+		conn_kill(c, "output limit exceeded");
 		return;
 	}
 	c->out_bytes += b->len - before;
@@ -259,12 +226,12 @@ void conn_send_file(struct conn *c, int fd, uint64_t offset, uint64_t len,
 				conn_log(c, LOG_ERROR, "cannot read a message body: %s",
 					 n < 0 ? strerror(errno) : "file shorter than its record");
 				close(fd);
-				kill_conn(c, NULL);
+				conn_kill(c, NULL);
 				return;
 			}
 			if (dotstuff_run(&ds, chunk, (size_t)n, b) != (size_t)n && !ds.done) {
 				close(fd);
-				kill_conn(c, "output limit exceeded");
+				conn_kill(c, "output limit exceeded");
 				return;
 			}
 			off += (uint64_t)n;
@@ -277,7 +244,7 @@ void conn_send_file(struct conn *c, int fd, uint64_t offset, uint64_t len,
 	s->fd = fd;
 	s->off = offset;
 	s->end = offset + len;
-	s->plain = !stuff && max_lines < 0;
+	s->plain = !stuff && max_lines < 0 && c->tls == TLS_OFF;
 	dotstuff_init(&s->ds, stuff, hdr_len, max_lines);
 }
 
@@ -295,6 +262,8 @@ void conn_close_after_flush(struct conn *c)
  * the queue is empty. */
 static void flush(struct conn *c)
 {
+	if (c->tls == TLS_HANDSHAKE)
+		return;	/* queued output (an implicit-TLS greeting) waits */
 	/* a failure delay holds back the answer too, not only what follows */
 	while (c->head != NULL && !c->dead && !c->delayed) {
 		struct oseg *s = c->head;
@@ -312,7 +281,7 @@ static void flush(struct conn *c)
 			n = sendfile(c->fd, s->fd, &off, want);
 			if (n == 0) {
 				conn_log(c, LOG_ERROR, "message body shorter than its record");
-				kill_conn(c, NULL);
+				conn_kill(c, NULL);
 				return;
 			}
 			if (n > 0)
@@ -327,7 +296,7 @@ static void flush(struct conn *c)
 				}
 				if (pump_file(s->fd, &s->off, s->end, &s->ds, &s->mem) < 0) {
 					conn_log(c, LOG_ERROR, "cannot read a message body");
-					kill_conn(c, NULL);
+					conn_kill(c, NULL);
 					return;
 				}
 				continue;
@@ -336,8 +305,7 @@ static void flush(struct conn *c)
 				seg_pop(c);
 				continue;
 			}
-			n = send(c->fd, s->mem.data + s->pos, s->mem.len - s->pos,
-				 MSG_NOSIGNAL);
+			n = conn_io_write(c, s->mem.data + s->pos, s->mem.len - s->pos);
 			if (n > 0) {
 				s->pos += (size_t)n;
 				if (!s->is_file)
@@ -349,8 +317,9 @@ static void flush(struct conn *c)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			kill_conn(c, errno == EPIPE || errno == ECONNRESET ?
-				  "connection reset by client" : strerror(errno));
+			conn_kill(c, errno == EPIPE || errno == ECONNRESET ?
+				  "connection reset by client" :
+				  errno == EPROTO ? "TLS error" : strerror(errno));
 			return;
 		}
 		c->last_activity = ev_now(host_loop());
@@ -364,7 +333,8 @@ static void flush(struct conn *c)
 static bool can_dispatch(const struct conn *c)
 {
 	return !c->dead && !c->closing && !c->delayed && c->cont == NULL &&
-	       c->out_bytes < OUT_HIGH && c->out_files == 0;
+	       c->out_bytes < OUT_HIGH && c->out_files == 0 &&
+	       c->tls != TLS_HANDSHAKE && !c->starttls_pending;
 }
 
 void conn_set_max_line(struct conn *c, size_t max_line)
@@ -396,25 +366,34 @@ static void update_watchers(struct conn *c)
 	struct ev_loop *loop = host_loop();
 	size_t avail = 0;
 	bool want_read = can_dispatch(c) && !c->peer_eof;
-
-	if (want_read)
-		(void)linereader_space(&c->in, &avail);
-	want_read = want_read && avail > 0;
-	if (want_read && !ev_is_active(&c->rio))
-		ev_io_start(loop, &c->rio);
-	else if (!want_read && ev_is_active(&c->rio))
-		ev_io_stop(loop, &c->rio);
-	/* writable wakes us to write, or to run a pending continuation */
-	/* writable also wakes us for a continuation, or for buffered lines
-	 * left when the round budget ran out */
+	/* writable wakes us to write, for a continuation, or for buffered
+	 * lines left when the round budget ran out */
 	bool want_write = !c->delayed &&
 		(c->head != NULL || c->cont != NULL ||
 		 (can_dispatch(c) && linereader_ready(&c->in)));
 
+	if (want_read)
+		(void)linereader_space(&c->in, &avail);
+	want_read = want_read && avail > 0;
+	if (c->tls == TLS_HANDSHAKE) {
+		want_read = c->tls_wants == EV_READ;
+		want_write = c->tls_wants == EV_WRITE;
+	} else if (c->ssl != NULL && c->tls_wants == EV_READ && c->head != NULL) {
+		want_read = true;	/* an SSL_write waits for input */
+	} else if (c->ssl != NULL && c->tls_wants == EV_WRITE && want_read) {
+		want_write = true;	/* an SSL_read waits for output room */
+	}
+	if (want_read && !ev_is_active(&c->rio))
+		ev_io_start(loop, &c->rio);
+	else if (!want_read && ev_is_active(&c->rio))
+		ev_io_stop(loop, &c->rio);
 	if (want_write && !ev_is_active(&c->wio))
 		ev_io_start(loop, &c->wio);
 	else if (!want_write && ev_is_active(&c->wio))
 		ev_io_stop(loop, &c->wio);
+	/* input OpenSSL already decrypted makes no socket event */
+	if (want_read && conn_io_pending(c))
+		ev_feed_event(loop, &c->rio, EV_READ);
 }
 
 static void conn_destroy(struct conn *c)
@@ -430,6 +409,7 @@ static void conn_destroy(struct conn *c)
 	ev_timer_stop(loop, &c->delay);
 	while (c->head != NULL)
 		seg_pop(c);
+	conn_io_free(c);
 	close(c->fd);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -455,6 +435,16 @@ static void conn_run(struct conn *c)
 		flush(c);
 		if (c->dead)
 			break;
+		if (c->starttls_pending && c->head == NULL) {
+			/* the go-ahead is out in the clear: whatever the client
+			 * sent after its STARTTLS command is thrown away, never
+			 * read as a command (command injection defence) */
+			linereader_clear(&c->in);
+			c->starttls_pending = false;
+			if (conn_io_tls_begin(c) < 0)
+				conn_kill(c, "cannot start TLS");
+			break;
+		}
 		if (c->cont != NULL && c->out_bytes < OUT_LOW && c->out_files == 0) {
 			if (!c->cont(c->session))
 				c->cont = NULL;
@@ -472,39 +462,60 @@ static void conn_run(struct conn *c)
 	update_watchers(c);
 }
 
-static void on_read(struct ev_loop *loop, ev_io *w, int revents)
+/* Read what the socket (or OpenSSL) has into the line reader. */
+static void read_input(struct conn *c)
 {
-	struct conn *c = w->data;
-	size_t avail;
-	char *space = linereader_space(&c->in, &avail);
-	ssize_t n;
+	for (;;) {
+		size_t avail;
+		char *space = linereader_space(&c->in, &avail);
+		ssize_t n;
 
-	(void)revents;
-	if (avail == 0) {
-		conn_run(c);
-		return;
-	}
-	n = read(c->fd, space, avail);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		if (avail == 0)
 			return;
-		kill_conn(c, strerror(errno));
-	} else if (n == 0) {
-		/* the client is done sending: answer what it sent, then close */
-		conn_log(c, LOG_DEBUG, "connection closed by client");
-		c->peer_eof = true;
-	} else {
+		n = conn_io_read(c, space, avail);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				conn_kill(c, errno == EPROTO ? "TLS error" : strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			/* the client is done sending: answer what it sent, then close */
+			conn_log(c, LOG_DEBUG, "connection closed by client");
+			c->peer_eof = true;
+			return;
+		}
 		linereader_filled(&c->in, (size_t)n);
-		c->last_activity = ev_now(loop);
+		c->last_activity = ev_now(host_loop());
+		if (!conn_io_pending(c))
+			return;
+	}
+}
+
+static void on_io(struct conn *c, bool readable)
+{
+	if (c->tls == TLS_HANDSHAKE) {
+		/* a handshake does not count as activity: the idle timeout
+		 * bounds how long it may take */
+		(void)conn_io_handshake(c);
+	} else if (readable || (c->ssl != NULL && c->tls_wants == EV_WRITE)) {
+		if (!c->peer_eof && !c->dead)
+			read_input(c);
 	}
 	conn_run(c);
+}
+
+static void on_read(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	on_io(w->data, true);
 }
 
 static void on_write(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	conn_run(w->data);
+	on_io(w->data, false);
 }
 
 static void on_idle(struct ev_loop *loop, ev_timer *w, int revents)
@@ -525,7 +536,8 @@ static void on_idle(struct ev_loop *loop, ev_timer *w, int revents)
 		conn_printf(c, "%s\r\n", c->proto->timeout_reply);
 		flush(c);
 	}
-	kill_conn(c, "idle timeout");
+	conn_kill(c, c->tls == TLS_HANDSHAKE ? "TLS handshake timed out" :
+		  "idle timeout");
 	conn_destroy(c);
 }
 
@@ -575,7 +587,7 @@ static void sockaddr_ip(const struct sockaddr *sa, char *buf, size_t size,
 }
 
 void conn_new(struct service *svc, int fd, const struct sockaddr *peer,
-	      socklen_t peerlen)
+	      socklen_t peerlen, bool implicit_tls)
 {
 	struct ev_loop *loop = host_loop();
 	const struct listener_settings *ls = service_listener_settings(svc);
@@ -614,8 +626,13 @@ void conn_new(struct service *svc, int fd, const struct sockaddr *peer,
 	service_ip_add(svc, c->peer_ip, 1);
 
 	ev_timer_again(loop, &c->idle);
-	conn_log(c, LOG_DEBUG, "connected to %s", c->local_ip);
-	c->session = c->proto->open(c, svc->settings);
+	conn_log(c, LOG_DEBUG, "connected to %s%s", c->local_ip,
+		 implicit_tls ? " (TLS)" : "");
+	c->implicit_tls = implicit_tls;
+	if (implicit_tls && conn_io_tls_begin(c) < 0)
+		c->dead = true;
+	if (!c->dead)
+		c->session = c->proto->open(c, svc->settings);
 	if (c->session == NULL)
 		c->dead = true;
 	conn_run(c);
@@ -624,7 +641,7 @@ void conn_new(struct service *svc, int fd, const struct sockaddr *peer,
 void conn_close_all(struct service *svc)
 {
 	while (svc->conns != NULL) {
-		kill_conn(svc->conns, "server shutting down");
+		conn_kill(svc->conns, "server shutting down");
 		conn_destroy(svc->conns);
 	}
 }

@@ -15,6 +15,7 @@
 #include "host/conn.h"
 #include "host/host.h"
 #include "host/modules.h"
+#include "host/tls.h"
 #include "lib/config.h"
 #include "lib/core_settings.h"
 #include "lib/log.h"
@@ -28,6 +29,7 @@
 
 static struct ev_loop *loop;
 static struct core_settings settings;
+static struct tls_settings tls_set;
 static bool shutting_down;
 static ev_timer shutdown_timer;
 static const char *config_path = DEFAULT_CONFIG;
@@ -52,7 +54,8 @@ static void usage(FILE *out)
 }
 
 /* Read the file and overrides into a config and core settings. */
-static struct config *read_config(struct core_settings *set, const char **error_r)
+static struct config *read_config(struct core_settings *set,
+				  struct tls_settings *tls, const char **error_r)
 {
 	struct config *cfg = config_new();
 
@@ -62,7 +65,8 @@ static struct config *read_config(struct core_settings *set, const char **error_
 		if (config_add_override(cfg, overrides[i], error_r) < 0)
 			goto fail;
 	}
-	if (core_settings_load(cfg, set, error_r) < 0)
+	if (core_settings_load(cfg, set, error_r) < 0 ||
+	    tls_settings_load(cfg, tls, error_r) < 0)
 		goto fail;
 	return cfg;
 fail:
@@ -84,6 +88,7 @@ static void apply_log_settings(const struct core_settings *set)
 static void on_sighup(struct ev_loop *l, ev_signal *w, int revents)
 {
 	struct core_settings fresh;
+	struct tls_settings fresh_tls;
 	struct config *cfg;
 	const char *error;
 
@@ -91,13 +96,18 @@ static void on_sighup(struct ev_loop *l, ev_signal *w, int revents)
 	(void)w;
 	(void)revents;
 	memset(&fresh, 0, sizeof(fresh));
+	memset(&fresh_tls, 0, sizeof(fresh_tls));
 	log_msg(LOG_NOTICE, "HOST", "SIGHUP: reloading %s", config_path);
-	cfg = read_config(&fresh, &error);
-	if (cfg == NULL || modules_reload(cfg, &error) < 0 ||
+	cfg = read_config(&fresh, &fresh_tls, &error);
+	/* certificates first, so new TLS listeners find them; a broken
+	 * certificate keeps the old one and everything else */
+	if (cfg == NULL || tls_configure(&fresh_tls, &error) < 0 ||
+	    modules_reload(cfg, &error) < 0 ||
 	    config_check_unused(cfg, NULL, &error) < 0) {
 		log_msg(LOG_ERROR, "HOST", "reload failed, old settings stay: %s",
 			error);
 		core_settings_free(&fresh);
+		tls_settings_free(&fresh_tls);
 		config_free(&cfg);
 		return;
 	}
@@ -110,6 +120,8 @@ static void on_sighup(struct ev_loop *l, ev_signal *w, int revents)
 	settings.data_dir = NULL;
 	core_settings_free(&settings);
 	settings = fresh;
+	tls_settings_free(&tls_set);
+	tls_set = fresh_tls;
 	core_settings_set_current(&settings);
 	log_reopen();
 	apply_log_settings(&settings);
@@ -229,6 +241,8 @@ static int exit_cleanly(int status)
 {
 	modules_unload();
 	store_close();
+	tls_deconfigure();
+	tls_settings_free(&tls_set);
 	if (settings.data_dir != NULL)
 		core_settings_free(&settings);
 	free(overrides);
@@ -279,7 +293,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	cfg = read_config(&settings, &error);
+	cfg = read_config(&settings, &tls_set, &error);
 	if (cfg == NULL) {
 		fprintf(stderr, "posternd: %s\n", error);
 		return exit_cleanly(1);
@@ -293,6 +307,12 @@ int main(int argc, char **argv)
 	}
 	config_free(&cfg);
 	if (check_only) {
+		/* certificates are part of the configuration: load them too */
+		log_set_level(LOG_WARNING);
+		if (tls_configure(&tls_set, &error) < 0) {
+			fprintf(stderr, "posternd: %s\n", error);
+			return exit_cleanly(1);
+		}
 		printf("posternd: %s: configuration OK\n", config_path);
 		return exit_cleanly(0);
 	}
@@ -307,7 +327,8 @@ int main(int argc, char **argv)
 	/* try the store and the listeners while errors still reach the
 	 * terminal; LMDB's locks belong to the process that opened the
 	 * environment, so after daemon()'s fork it is opened again */
-	if (store_open(settings.data_dir, &error) < 0 ||
+	if (tls_configure(&tls_set, &error) < 0 ||
+	    store_open(settings.data_dir, &error) < 0 ||
 	    modules_start(&error) < 0) {
 		log_msg(LOG_ERROR, "HOST", "%s", error);
 		return exit_cleanly(1);

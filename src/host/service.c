@@ -13,6 +13,7 @@
 #include "host/conn.h"
 #include "host/host.h"
 #include "host/service.h"
+#include "host/tls.h"
 #include "lib/log.h"
 #include "lib/strnum.h"
 #include "lib/xalloc.h"
@@ -129,7 +130,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			refuse(svc, fd, why);
 			continue;
 		}
-		conn_new(svc, fd, (struct sockaddr *)&peer, len);
+		conn_new(svc, fd, (struct sockaddr *)&peer, len, l->tls);
 	}
 }
 
@@ -160,7 +161,7 @@ static int parse_address(const char *text, char *host, size_t hsize,
 	return 0;
 }
 
-static int open_listener(struct service *svc, const char *text,
+static int open_listener(struct service *svc, const char *text, bool tls,
 			 const char **error_r)
 {
 	static char err[512];
@@ -216,13 +217,15 @@ static int open_listener(struct service *svc, const char *text,
 
 	l->svc = svc;
 	l->fd = fd;
+	l->tls = tls;
 	snprintf(l->addr, sizeof(l->addr), "%s", text);
 	ev_io_init(&l->io, on_accept, fd, EV_READ);
 	l->io.data = l;
 	ev_io_start(host_loop(), &l->io);
 	l->next = svc->listeners;
 	svc->listeners = l;
-	log_msg(LOG_INFO, svc->mod->log_tag, "listening on %s", text);
+	log_msg(LOG_INFO, svc->mod->log_tag, "listening on %s%s", text,
+		tls ? " (TLS)" : "");
 	return 0;
 }
 
@@ -243,8 +246,21 @@ int service_start(struct service *svc, const char **error_r)
 			"%s.channels = 0: not listening", svc->mod->name);
 		return 0;
 	}
+	if (ls->tls_listen.count > 0 && !tls_available()) {
+		static char err[160];
+
+		snprintf(err, sizeof(err),
+			 "%s.tls_listen needs a certificate: set tls.cert (and tls.key)",
+			 svc->mod->name);
+		*error_r = err;
+		return -1;
+	}
 	for (size_t i = 0; i < ls->listen.count; i++) {
-		if (open_listener(svc, ls->listen.items[i], error_r) < 0)
+		if (open_listener(svc, ls->listen.items[i], false, error_r) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < ls->tls_listen.count; i++) {
+		if (open_listener(svc, ls->tls_listen.items[i], true, error_r) < 0)
 			return -1;
 	}
 	return 0;
@@ -260,32 +276,48 @@ void service_stop_listening(struct service *svc)
 	}
 }
 
+static bool named_in(const struct setting_list *list, const char *addr)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		if (strcmp(list->items[i], addr) == 0)
+			return true;
+	}
+	return false;
+}
+
 void service_reconfigure(struct service *svc)
 {
 	const struct listener_settings *ls = service_listener_settings(svc);
+	const struct setting_list *lists[2] = { &ls->listen, &ls->tls_listen };
 	struct listener **pp = &svc->listeners;
 	const char *error;
 
 	/* drop listeners no longer named (or all, with channels = 0) */
 	while (*pp != NULL) {
 		struct listener *l = *pp;
-		bool keep = false;
 
-		for (size_t i = 0; ls->channels > 0 && i < ls->listen.count; i++)
-			keep = keep || strcmp(ls->listen.items[i], l->addr) == 0;
-		if (keep) {
+		if (ls->channels > 0 && named_in(lists[l->tls], l->addr)) {
 			pp = &l->next;
 		} else {
 			*pp = l->next;
 			close_listener(l);
 		}
 	}
-	for (size_t i = 0; ls->channels > 0 && i < ls->listen.count; i++) {
-		bool have = false;
+	for (int tls = 0; tls < 2 && ls->channels > 0; tls++) {
+		for (size_t i = 0; i < lists[tls]->count; i++) {
+			const char *addr = lists[tls]->items[i];
+			bool have = false;
 
-		for (struct listener *l = svc->listeners; l; l = l->next)
-			have = have || strcmp(ls->listen.items[i], l->addr) == 0;
-		if (!have && open_listener(svc, ls->listen.items[i], &error) < 0)
-			log_msg(LOG_ERROR, svc->mod->log_tag, "%s", error);
+			for (struct listener *l = svc->listeners; l; l = l->next)
+				have = have || (l->tls == tls && strcmp(addr, l->addr) == 0);
+			if (have)
+				continue;
+			if (tls && !tls_available())
+				log_msg(LOG_ERROR, svc->mod->log_tag,
+					"%s.tls_listen %s: no certificate (tls.cert)",
+					svc->mod->name, addr);
+			else if (open_listener(svc, addr, tls, &error) < 0)
+				log_msg(LOG_ERROR, svc->mod->log_tag, "%s", error);
+		}
 	}
 }

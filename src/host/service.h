@@ -18,6 +18,7 @@ struct listener {
 	struct listener *next;
 	struct service *svc;
 	int fd;
+	bool tls;		/* implicit TLS: handshake first */
 	ev_io io;
 	char addr[64];		/* as configured */
 };

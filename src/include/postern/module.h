@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 1
+#define POSTERN_MODULE_ABI 2
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -66,6 +66,7 @@ struct setting_def {
  * in its own settings and names its offset in struct pn_protocol. */
 struct listener_settings {
 	struct setting_list listen;	/* address:port, [v6]:port */
+	struct setting_list tls_listen;	/* the same, TLS from the first byte */
 	unsigned int channels;		/* max sessions; 0 = do not listen */
 	unsigned int channels_per_ip;	/* 0 = no per-address limit */
 	unsigned int idle_timeout;	/* seconds */
@@ -108,6 +109,16 @@ void conn_close_after_flush(struct conn *conn);
  * queued (the error reply) is sent, and further lines are passed on, only
  * when the delay is over. */
 void conn_delay_input(struct conn *conn, unsigned int msec);
+
+/* TLS.  The module offers STARTTLS (STLS) only when conn_tls_available()
+ * and not conn_tls_active().  After queuing its go-ahead reply it calls
+ * conn_starttls(): the reply goes out in the clear, everything the client
+ * sent after the command is discarded, and no further line reaches the
+ * module until the handshake is done (then it arrives encrypted). */
+bool conn_tls_available(const struct conn *conn);	/* a certificate exists */
+bool conn_tls_active(const struct conn *conn);		/* on, or starting */
+bool conn_tls_implicit(const struct conn *conn);	/* a TLS port */
+int conn_starttls(struct conn *conn, const char **error_r);
 
 const char *conn_peer_ip(const struct conn *conn);	/* "192.0.2.1" */
 const char *conn_local_ip(const struct conn *conn);

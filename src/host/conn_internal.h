@@ -1,0 +1,73 @@
+/* conn_internal.h - the connection object's insides, shared by conn.c
+ * (buffers, queue, events) and conn_tls.c (TLS below the line reader). */
+#ifndef PN_CONN_INTERNAL_H
+#define PN_CONN_INTERNAL_H
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <ev.h>
+#include <openssl/ssl.h>
+
+#include "lib/buf.h"
+#include "lib/dotstuff.h"
+#include "lib/linereader.h"
+#include "postern/module.h"
+
+struct oseg {
+	struct oseg *next;
+	bool is_file;
+	bool plain;		/* file: sendfile, no transformation */
+	struct buf mem;		/* memory, or a file's staging area */
+	size_t pos;		/* sent from mem */
+	int fd;
+	uint64_t off, end;
+	struct dotstuff ds;
+};
+
+struct conn {
+	struct conn *prev, *next;
+	struct service *svc;
+	const struct pn_protocol *proto;
+	void *session;
+	unsigned long id;
+	int fd;
+	ev_io rio, wio;
+	ev_timer idle, delay;
+	ev_tstamp last_activity;
+	char peer_ip[INET6_ADDRSTRLEN];
+	char local_ip[INET6_ADDRSTRLEN];
+	bool loopback;
+	char log_prefix[ADDRESS_MAX * 2 + INET6_ADDRSTRLEN + 64];
+	struct linereader in;
+	/* output */
+	struct oseg *head, *tail;
+	size_t out_bytes;
+	unsigned int out_files;
+	conn_continue_fn *cont;
+	bool closing, dead, delayed, peer_eof;
+	/* TLS (conn_tls.c) */
+	SSL *ssl;
+	enum { TLS_OFF, TLS_HANDSHAKE, TLS_ON } tls;
+	bool implicit_tls;	/* accepted on a TLS port */
+	bool starttls_pending;	/* STLS answered, handshake after the flush */
+	int tls_wants;		/* EV_READ/EV_WRITE an SSL call waits for */
+};
+
+/* Socket I/O through TLS when it is on: like read(2)/send(2), -1 with
+ * errno EAGAIN when it would block (c->tls_wants says on what). */
+ssize_t conn_io_read(struct conn *c, void *buf, size_t len);
+ssize_t conn_io_write(struct conn *c, const void *buf, size_t len);
+/* Begin the server side of a handshake now (implicit TLS, after STLS). */
+int conn_io_tls_begin(struct conn *c);
+/* Step the handshake: 1 done, 0 waiting for the socket, -1 failed. */
+int conn_io_handshake(struct conn *c);
+/* Decrypted input held inside OpenSSL (no socket event will announce it). */
+bool conn_io_pending(const struct conn *c);
+void conn_io_free(struct conn *c);
+
+/* conn.c helpers conn_tls.c uses */
+void conn_kill(struct conn *c, const char *why);
+
+#endif
