@@ -57,6 +57,7 @@ class Server:
     def __init__(self, root: pathlib.Path, settings: dict):
         self.root = root
         self.port = free_port()
+        self.tls_port = free_port()  # used when pop.tls_listen names it
         self.conf = root / "postern.conf"
         self.logfile = root / "postern.log"
         self.errfile = root / "stderr.log"
@@ -74,8 +75,10 @@ class Server:
         self.write_conf(base)
 
     def write_conf(self, settings):
+        """Write settings; values may say {port} and {tls_port}."""
         top, sections = [], {}
         for key, value in settings.items():
+            value = str(value).format(port=self.port, tls_port=self.tls_port)
             if "." in key:
                 sec, k = key.split(".", 1)
                 sections.setdefault(sec, []).append(f"{k} = {value}")
@@ -167,6 +170,14 @@ class Server:
         return RawClient(socket.create_connection(("127.0.0.1", self.port),
                                                   timeout=timeout))
 
+    def pop_ssl(self, context, user=USER, password=PASSWORD, login=True):
+        """POP3 over implicit TLS on self.tls_port."""
+        p = poplib.POP3_SSL("127.0.0.1", self.tls_port, context=context, timeout=10)
+        if login:
+            p.user(user)
+            p.pass_(password)
+        return p
+
 
 class RawClient:
     """A socket speaking POP by hand: exact bytes in and out."""
@@ -254,6 +265,68 @@ def server_factory(tmp_path):
     yield factory
     for srv in made:
         assert srv.stop() in (0, None)
+
+
+class Certs:
+    """A throwaway CA and server certificates made with the openssl CLI:
+    default (example.test, localhost, 127.0.0.1) and other.test for SNI."""
+
+    def __init__(self, root: pathlib.Path):
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.ca_key, self.ca = root / "ca.key", root / "ca.pem"
+        self._openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                      "-subj", "/CN=Postern Test CA", "-keyout", self.ca_key,
+                      "-out", self.ca)
+        self.cert, self.key = self.issue("example.test",
+                                         "DNS:example.test,DNS:localhost,IP:127.0.0.1")
+        self.certdir = root / "certdir"
+        self.certdir.mkdir()
+        crt, key = self.issue("other.test", "DNS:other.test,DNS:pop.other.test")
+        (self.certdir / "other.test.pem").write_bytes(crt.read_bytes() + key.read_bytes())
+
+    def _openssl(self, *args):
+        subprocess.run(["openssl", *map(str, args)], check=True,
+                       capture_output=True, timeout=60)
+
+    def issue(self, name, san):
+        key, csr, crt = (self.root / f"{name}.key", self.root / f"{name}.csr",
+                         self.root / f"{name}.crt")
+        self._openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
+                      "-keyout", key, "-out", csr)
+        ext = self.root / f"{name}.ext"
+        ext.write_text(f"subjectAltName={san}\n")
+        self._openssl("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key,
+                      "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", crt)
+        return crt, key
+
+    def context(self):
+        """A client context that trusts the test CA and checks names."""
+        import ssl
+        return ssl.create_default_context(cafile=str(self.ca))
+
+    def settings(self, sni=False):
+        out = {"tls.cert": str(self.cert), "tls.key": str(self.key)}
+        if sni:
+            out["tls.cert_dir"] = str(self.certdir)
+        return out
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory):
+    return Certs(tmp_path_factory.mktemp("certs"))
+
+
+TLS_LISTEN = {"pop.tls_listen": "127.0.0.1:{tls_port}"}
+
+
+@pytest.fixture
+def tls_server(tmp_path, certs):
+    """A running posternd with STLS on .port and implicit TLS on .tls_port,
+    the test CA's certificates, other.test's chosen by SNI."""
+    srv = make_server(tmp_path, **certs.settings(sni=True), **TLS_LISTEN).start()
+    yield srv
+    assert srv.stop() == 0
 
 
 def message(n=1, body_lines=3, extra_headers=b""):
