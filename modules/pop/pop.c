@@ -21,6 +21,7 @@ static const struct pop_command commands[] = {
 	{ "PASS", pop_cmd_pass, NULL },
 	{ "CAPA", pop_cmd_capa, pop_cmd_capa },
 	{ "STLS", pop_cmd_stls, NULL },
+	{ "AUTH", pop_cmd_auth, NULL },
 	{ "QUIT", pop_cmd_quit_auth, pop_cmd_quit },
 	{ "STAT", NULL, pop_cmd_stat },
 	{ "LIST", NULL, pop_cmd_list },
@@ -79,6 +80,10 @@ static void pop_line(void *session, char *line, size_t len)
 	char *args;
 	pop_cmd_fn *fn;
 
+	if (s->sasl_active) {
+		pop_sasl_line(s, line, len);
+		return;
+	}
 	if (memchr(line, '\0', len) != NULL) {
 		pop_err(s, "NUL character in command");
 		count_bad(s);
@@ -112,6 +117,11 @@ static void pop_line_too_long(void *session)
 {
 	struct pop_session *s = session;
 
+	if (s->sasl_active) {
+		pop_sasl_abort(s, "AUTH response too long");
+		count_bad(s);
+		return;
+	}
 	pop_err(s, "Command line too long (at most %d octets)", POP_MAX_LINE);
 	count_bad(s);
 }
@@ -167,8 +177,6 @@ static const struct setting_def pop_setting_defs[] = {
 	{ "max_auth_failures", SETTING_UINT, S(max_auth_failures), "3", 1, 100 },
 	{ "auth_failure_delay", SETTING_UINT, S(auth_failure_delay), "1000", 0, 15000 },
 	{ "greeting", SETTING_STRING, S(greeting), "Postern POP3 server ready", 0, 0 },
-	/* RFC 2595: cleartext passwords only over TLS (or loopback) */
-	{ "allow_plaintext", SETTING_BOOL, S(allow_plaintext), "no", 0, 0 },
 	SETTING_DEFS_END
 };
 

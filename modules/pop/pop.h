@@ -10,6 +10,10 @@
 #define POP_MAX_LINE 255
 /* RFC 2449: the first line of a reply is at most 512 octets with CRLF. */
 #define POP_MAX_REPLY 510
+/* AUTH continuation lines carry base64 SASL data: their own, larger bound. */
+#define POP_MAX_AUTH_LINE 16384
+/* Cyrus SASL service name (RFC 5034). */
+#define POP_SASL_SERVICE "pop"
 /* Lines of LIST/UIDL written per step, so huge mailboxes stream. */
 #define POP_LIST_STEP 512
 
@@ -19,7 +23,6 @@ struct pop_settings {
 	unsigned int max_auth_failures;
 	unsigned int auth_failure_delay;	/* ms, doubles per failure */
 	char *greeting;
-	bool allow_plaintext;	/* USER/PASS before TLS from non-loopback */
 };
 
 enum pop_state { POP_AUTHORIZATION, POP_TRANSACTION };
@@ -30,6 +33,8 @@ struct pop_session {
 	enum pop_state state;
 	char user[ADDRESS_MAX + 1];	/* from USER */
 	bool have_user;
+	bool sasl_active;		/* AUTH continuation lines expected */
+	char sasl_mech[32];
 	unsigned int bad_commands;
 	unsigned int auth_failures;
 	struct account account;
@@ -53,13 +58,15 @@ void pop_err(struct pop_session *s, const char *fmt, ...) PN_PRINTF(2, 3);
 
 /* AUTHORIZATION state (pop_auth.c). */
 pop_cmd_fn pop_cmd_user, pop_cmd_pass, pop_cmd_capa, pop_cmd_quit_auth,
-	pop_cmd_stls;
+	pop_cmd_stls, pop_cmd_auth;
+/* An AUTH continuation line (pop_sasl.c). */
+void pop_sasl_line(struct pop_session *s, char *line, size_t len);
+void pop_sasl_abort(struct pop_session *s, const char *why);
+/* Count a failed login, delay the answer, close after too many. */
+void pop_auth_failed(struct pop_session *s, const char *why);
 /* TRANSACTION state (pop_trans.c). */
 pop_cmd_fn pop_cmd_stat, pop_cmd_list, pop_cmd_retr, pop_cmd_dele,
 	pop_cmd_noop, pop_cmd_rset, pop_cmd_top, pop_cmd_uidl, pop_cmd_quit;
-
-/* May USER/PASS be used on this connection now? */
-bool pop_plaintext_allowed(const struct pop_session *s);
 
 /* Enter TRANSACTION with the snapshot of the account's INBOX. */
 void pop_login(struct pop_session *s, const struct account *account);

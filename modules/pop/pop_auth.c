@@ -16,21 +16,19 @@ enum pop_result pop_cmd_capa(struct pop_session *s, char *args)
 		   "PIPELINING\r\n", 51);
 	if (s->state == POP_AUTHORIZATION) {
 		/* offered only where they can work right now (RFC 2449) */
+		const char *mechs = conn_sasl_mechs(s->conn, POP_SASL_SERVICE);
+
 		if (conn_tls_available(s->conn) && !conn_tls_active(s->conn))
 			conn_write(s->conn, "STLS\r\n", 6);
-		if (pop_plaintext_allowed(s))
+		if (*mechs != '\0')
+			conn_printf(s->conn, "SASL %s\r\n", mechs);
+		if (conn_plaintext_allowed(s->conn))
 			conn_write(s->conn, "USER\r\n", 6);
 	} else {
 		conn_write(s->conn, "IMPLEMENTATION Postern\r\n", 24);
 	}
 	conn_write(s->conn, ".\r\n", 3);
 	return POP_DONE;
-}
-
-bool pop_plaintext_allowed(const struct pop_session *s)
-{
-	return s->set->allow_plaintext || conn_tls_active(s->conn) ||
-	       conn_peer_is_loopback(s->conn);
 }
 
 enum pop_result pop_cmd_stls(struct pop_session *s, char *args)
@@ -65,7 +63,7 @@ enum pop_result pop_cmd_user(struct pop_session *s, char *args)
 {
 	size_t len = strlen(args);
 
-	if (!pop_plaintext_allowed(s)) {
+	if (!conn_plaintext_allowed(s->conn)) {
 		pop_err(s, "[AUTH] Plaintext login is not allowed before STLS");
 		return POP_BAD;
 	}
@@ -91,7 +89,7 @@ enum pop_result pop_cmd_quit_auth(struct pop_session *s, char *args)
 	return POP_DONE;
 }
 
-static void auth_failed(struct pop_session *s, const char *why)
+void pop_auth_failed(struct pop_session *s, const char *why)
 {
 	unsigned int delay = s->set->auth_failure_delay;
 
@@ -125,7 +123,7 @@ enum pop_result pop_cmd_pass(struct pop_session *s, char *args)
 	/* the password may still be in the line buffer: wipe it */
 	explicit_bzero(args, strlen(args));
 	if (res == AUTH_FAILED) {
-		auth_failed(s, error);
+		pop_auth_failed(s, error);
 		return POP_DONE;
 	}
 	if (res == AUTH_TEMPFAIL) {

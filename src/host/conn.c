@@ -27,6 +27,7 @@
 #include "host/conn.h"
 #include "host/conn_internal.h"
 #include "host/host.h"
+#include "host/sasl.h"
 #include "host/service.h"
 #include "lib/buf.h"
 #include "lib/dotstuff.h"
@@ -409,6 +410,7 @@ static void conn_destroy(struct conn *c)
 	ev_timer_stop(loop, &c->delay);
 	while (c->head != NULL)
 		seg_pop(c);
+	conn_sasl_free(c);
 	conn_io_free(c);
 	close(c->fd);
 	if (c->prev != NULL)
@@ -440,6 +442,7 @@ static void conn_run(struct conn *c)
 			 * sent after its STARTTLS command is thrown away, never
 			 * read as a command (command injection defence) */
 			linereader_clear(&c->in);
+			conn_sasl_free(c);
 			c->starttls_pending = false;
 			if (conn_io_tls_begin(c) < 0)
 				conn_kill(c, "cannot start TLS");

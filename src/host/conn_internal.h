@@ -53,6 +53,10 @@ struct conn {
 	bool implicit_tls;	/* accepted on a TLS port */
 	bool starttls_pending;	/* STLS answered, handshake after the flush */
 	int tls_wants;		/* EV_READ/EV_WRITE an SSL call waits for */
+	/* SASL (sasl.c) */
+	void *sasl;		/* sasl_conn_t of the exchange in progress */
+	void *sasl_callbacks;
+	bool sasl_tempfail;	/* a store fault happened during it */
 };
 
 /* Socket I/O through TLS when it is on: like read(2)/send(2), -1 with

@@ -15,6 +15,7 @@
 #include "host/conn.h"
 #include "host/host.h"
 #include "host/modules.h"
+#include "host/sasl.h"
 #include "host/tls.h"
 #include "lib/config.h"
 #include "lib/core_settings.h"
@@ -30,6 +31,7 @@
 static struct ev_loop *loop;
 static struct core_settings settings;
 static struct tls_settings tls_set;
+static struct auth_settings auth_set;
 static bool shutting_down;
 static ev_timer shutdown_timer;
 static const char *config_path = DEFAULT_CONFIG;
@@ -55,7 +57,8 @@ static void usage(FILE *out)
 
 /* Read the file and overrides into a config and core settings. */
 static struct config *read_config(struct core_settings *set,
-				  struct tls_settings *tls, const char **error_r)
+				  struct tls_settings *tls,
+				  struct auth_settings *auth, const char **error_r)
 {
 	struct config *cfg = config_new();
 
@@ -66,7 +69,8 @@ static struct config *read_config(struct core_settings *set,
 			goto fail;
 	}
 	if (core_settings_load(cfg, set, error_r) < 0 ||
-	    tls_settings_load(cfg, tls, error_r) < 0)
+	    tls_settings_load(cfg, tls, error_r) < 0 ||
+	    auth_settings_load(cfg, auth, error_r) < 0)
 		goto fail;
 	return cfg;
 fail:
@@ -89,6 +93,7 @@ static void on_sighup(struct ev_loop *l, ev_signal *w, int revents)
 {
 	struct core_settings fresh;
 	struct tls_settings fresh_tls;
+	struct auth_settings fresh_auth;
 	struct config *cfg;
 	const char *error;
 
@@ -97,8 +102,9 @@ static void on_sighup(struct ev_loop *l, ev_signal *w, int revents)
 	(void)revents;
 	memset(&fresh, 0, sizeof(fresh));
 	memset(&fresh_tls, 0, sizeof(fresh_tls));
+	memset(&fresh_auth, 0, sizeof(fresh_auth));
 	log_msg(LOG_NOTICE, "HOST", "SIGHUP: reloading %s", config_path);
-	cfg = read_config(&fresh, &fresh_tls, &error);
+	cfg = read_config(&fresh, &fresh_tls, &fresh_auth, &error);
 	/* certificates first, so new TLS listeners find them; a broken
 	 * certificate keeps the old one and everything else */
 	if (cfg == NULL || tls_configure(&fresh_tls, &error) < 0 ||
@@ -108,6 +114,7 @@ static void on_sighup(struct ev_loop *l, ev_signal *w, int revents)
 			error);
 		core_settings_free(&fresh);
 		tls_settings_free(&fresh_tls);
+		auth_settings_free(&fresh_auth);
 		config_free(&cfg);
 		return;
 	}
@@ -122,6 +129,9 @@ static void on_sighup(struct ev_loop *l, ev_signal *w, int revents)
 	settings = fresh;
 	tls_settings_free(&tls_set);
 	tls_set = fresh_tls;
+	auth_settings_free(&auth_set);
+	auth_set = fresh_auth;
+	sasl_global_set(&auth_set);
 	core_settings_set_current(&settings);
 	log_reopen();
 	apply_log_settings(&settings);
@@ -243,6 +253,8 @@ static int exit_cleanly(int status)
 	store_close();
 	tls_deconfigure();
 	tls_settings_free(&tls_set);
+	sasl_global_done();
+	auth_settings_free(&auth_set);
 	if (settings.data_dir != NULL)
 		core_settings_free(&settings);
 	free(overrides);
@@ -293,7 +305,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	cfg = read_config(&settings, &tls_set, &error);
+	cfg = read_config(&settings, &tls_set, &auth_set, &error);
 	if (cfg == NULL) {
 		fprintf(stderr, "posternd: %s\n", error);
 		return exit_cleanly(1);
@@ -328,6 +340,7 @@ int main(int argc, char **argv)
 	 * terminal; LMDB's locks belong to the process that opened the
 	 * environment, so after daemon()'s fork it is opened again */
 	if (tls_configure(&tls_set, &error) < 0 ||
+	    sasl_global_init(&auth_set, &error) < 0 ||
 	    store_open(settings.data_dir, &error) < 0 ||
 	    modules_start(&error) < 0) {
 		log_msg(LOG_ERROR, "HOST", "%s", error);

@@ -7,6 +7,7 @@
 #include "mail/accounts.h"
 #include "mail/names.h"
 #include "mail/password.h"
+#include "mail/scram.h"
 #include "store/store_ops.h"
 
 /* Longest password accepted: bounded so hashing cost stays bounded. */
@@ -53,12 +54,15 @@ static int check_password(const char *password, const char **error_r)
 
 /* Resolve the address and hash the password: what add and passwd share. */
 static int resolve_and_hash(const char *address, const char *password,
-			    char *name, char *domain, char *hash,
+			    char *name, char *domain, char *hash, char *scram,
 			    const char **error_r)
 {
+	/* the crypt hash for USER/PASS, PLAIN and LOGIN; SCRAM secrets for
+	 * SCRAM; never the password itself */
 	if (account_resolve(address, NULL, name, domain, error_r) < 0 ||
 	    check_password(password, error_r) < 0 ||
-	    password_hash(password, hash, PASSWORD_HASH_MAX, error_r) < 0)
+	    password_hash(password, hash, PASSWORD_HASH_MAX, error_r) < 0 ||
+	    scram_secrets(password, scram, SCRAM_SECRETS_MAX, error_r) < 0)
 		return -1;
 	return 0;
 }
@@ -67,11 +71,12 @@ int account_add(const char *address, const char *password,
 		struct account *account_r, const char **error_r)
 {
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
-	char hash[PASSWORD_HASH_MAX];
+	char hash[PASSWORD_HASH_MAX], scram[SCRAM_SECRETS_MAX];
 
-	if (resolve_and_hash(address, password, name, domain, hash, error_r) < 0)
+	if (resolve_and_hash(address, password, name, domain, hash, scram,
+			     error_r) < 0)
 		return -1;
-	return store_account_add(name, domain, hash, account_r, error_r);
+	return store_account_add(name, domain, hash, scram, account_r, error_r);
 }
 
 int account_del(const char *address, const char **error_r)
@@ -87,11 +92,12 @@ int account_passwd(const char *address, const char *password,
 		   const char **error_r)
 {
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
-	char hash[PASSWORD_HASH_MAX];
+	char hash[PASSWORD_HASH_MAX], scram[SCRAM_SECRETS_MAX];
 
-	if (resolve_and_hash(address, password, name, domain, hash, error_r) < 0)
+	if (resolve_and_hash(address, password, name, domain, hash, scram,
+			     error_r) < 0)
 		return -1;
-	return store_account_set_hash(name, domain, hash, error_r);
+	return store_account_set_hash(name, domain, hash, scram, error_r);
 }
 
 int account_find(const char *address, struct account *account_r,

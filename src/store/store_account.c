@@ -13,12 +13,13 @@
 #include "store/store_ops.h"
 
 #define ACCOUNT_REC_V1 1
+#define ACCOUNT_REC_V2 2	/* + SCRAM secrets */
 
 struct account_ctx {
-	const char *name, *domain, *hash;
+	const char *name, *domain, *hash, *scram;
 	struct account account;
-	char *hash_out;
-	size_t hash_size;
+	char *hash_out, *scram_out;
+	size_t hash_size, scram_size;
 	bool found;
 	/* bodies to unlink after a removal commits */
 	uint8_t (*bodies)[BODY_ID_LEN];
@@ -31,12 +32,13 @@ static size_t account_key(char *buf, const char *name, const char *domain)
 }
 
 static void encode_account(struct rec_writer *w, uint64_t id, uint64_t created,
-			   const char *hash)
+			   const char *hash, const char *scram)
 {
-	rec_init(w, ACCOUNT_REC_V1);
+	rec_init(w, ACCOUNT_REC_V2);
 	rec_put_u64(w, id);
 	rec_put_u64(w, created);
 	rec_put_str(w, hash);
+	rec_put_str(w, scram != NULL ? scram : "");
 }
 
 static int account_add_txn(MDB_txn *txn, void *vctx)
@@ -62,7 +64,7 @@ static int account_add_txn(MDB_txn *txn, void *vctx)
 		return rc;
 	if ((rc = store_next_id(txn, &id)) != 0)
 		return rc;
-	encode_account(&w, id, (uint64_t)time(NULL), c->hash);
+	encode_account(&w, id, (uint64_t)time(NULL), c->hash, c->scram);
 	if (w.overflow)
 		return store_fail("password hash too long");
 	val.mv_size = w.len;
@@ -76,9 +78,11 @@ static int account_add_txn(MDB_txn *txn, void *vctx)
 }
 
 int store_account_add(const char *name, const char *domain, const char *hash,
-		      struct account *account_r, const char **error_r)
+		      const char *scram, struct account *account_r,
+		      const char **error_r)
 {
-	struct account_ctx c = { .name = name, .domain = domain, .hash = hash };
+	struct account_ctx c = { .name = name, .domain = domain, .hash = hash,
+				 .scram = scram };
 
 	if (store_write(account_add_txn, &c, false, error_r) < 0)
 		return -1;
@@ -86,14 +90,17 @@ int store_account_add(const char *name, const char *domain, const char *hash,
 	return 0;
 }
 
+/* hash and scram may be NULL when not wanted. */
 static int decode_account(const MDB_val *val, uint64_t *id_r, char *hash,
-			  size_t hash_size)
+			  size_t hash_size, char *scram, size_t scram_size)
 {
 	struct rec_reader r;
 	char dummy[PASSWORD_HASH_MAX];
+	uint8_t version;
 
 	rec_read_init(&r, val->mv_data, val->mv_size);
-	if (rec_get_u8(&r) != ACCOUNT_REC_V1)
+	version = rec_get_u8(&r);
+	if (version != ACCOUNT_REC_V1 && version != ACCOUNT_REC_V2)
 		return store_fail("corrupt account record");
 	*id_r = rec_get_u64(&r);
 	(void)rec_get_u64(&r);
@@ -101,6 +108,11 @@ static int decode_account(const MDB_val *val, uint64_t *id_r, char *hash,
 		rec_get_str(&r, hash, hash_size);
 	else
 		rec_get_str(&r, dummy, sizeof(dummy));
+	if (scram != NULL && scram_size > 0) {
+		scram[0] = '\0';
+		if (version >= ACCOUNT_REC_V2)
+			rec_get_str(&r, scram, scram_size);
+	}
 	return r.bad ? store_fail("corrupt account record") : 0;
 }
 
@@ -117,7 +129,7 @@ static int account_get_txn(MDB_txn *txn, void *vctx)
 	if (rc != 0)
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	if ((rc = decode_account(&val, &c->account.id, c->hash_out,
-				 c->hash_size)) != 0)
+				 c->hash_size, c->scram_out, c->scram_size)) != 0)
 		return rc;
 	snprintf(c->account.name, sizeof(c->account.name), "%s", c->name);
 	snprintf(c->account.domain, sizeof(c->account.domain), "%s", c->domain);
@@ -128,8 +140,18 @@ int store_account_get(const char *name, const char *domain,
 		      struct account *account_r, char *hash_r, size_t hash_size,
 		      bool *found_r, const char **error_r)
 {
+	return store_account_get_secrets(name, domain, account_r, hash_r,
+					 hash_size, NULL, 0, found_r, error_r);
+}
+
+int store_account_get_secrets(const char *name, const char *domain,
+			      struct account *account_r, char *hash_r,
+			      size_t hash_size, char *scram_r, size_t scram_size,
+			      bool *found_r, const char **error_r)
+{
 	struct account_ctx c = { .name = name, .domain = domain,
-				 .hash_out = hash_r, .hash_size = hash_size };
+				 .hash_out = hash_r, .hash_size = hash_size,
+				 .scram_out = scram_r, .scram_size = scram_size };
 
 	if (store_read(account_get_txn, &c, error_r) < 0)
 		return -1;
@@ -161,16 +183,18 @@ static int account_set_hash_txn(MDB_txn *txn, void *vctx)
 	created = rec_get_u64(&r);
 	if (r.bad)
 		return store_fail("corrupt account record");
-	encode_account(&w, id, created, c->hash);
+	encode_account(&w, id, created, c->hash, c->scram);
 	val.mv_size = w.len;
 	val.mv_data = w.data;
 	return mdb_put(txn, store_dbi(DB_ACCOUNTS), &key, &val, 0);
 }
 
 int store_account_set_hash(const char *name, const char *domain,
-			   const char *hash, const char **error_r)
+			   const char *hash, const char *scram,
+			   const char **error_r)
 {
-	struct account_ctx c = { .name = name, .domain = domain, .hash = hash };
+	struct account_ctx c = { .name = name, .domain = domain, .hash = hash,
+				 .scram = scram };
 
 	return store_write(account_set_hash_txn, &c, false, error_r);
 }
@@ -211,7 +235,7 @@ static int account_del_txn(MDB_txn *txn, void *vctx)
 	rc = mdb_get(txn, store_dbi(DB_ACCOUNTS), &key, &val);
 	if (rc == MDB_NOTFOUND)
 		return store_fail("no such account: %s@%s", c->name, c->domain);
-	if (rc != 0 || (rc = decode_account(&val, &id, NULL, 0)) != 0)
+	if (rc != 0 || (rc = decode_account(&val, &id, NULL, 0, NULL, 0)) != 0)
 		return rc;
 	if ((rc = mdb_del(txn, store_dbi(DB_ACCOUNTS), &key, NULL)) != 0)
 		return rc;
@@ -260,7 +284,7 @@ static int account_list_txn(MDB_txn *txn, void *vctx)
 		if (key.mv_size < plen || memcmp(k, prefix, plen) != 0)
 			break;
 		slash = memchr(k, '/', key.mv_size);
-		if (slash == NULL || decode_account(&val, &a.id, NULL, 0) != 0)
+		if (slash == NULL || decode_account(&val, &a.id, NULL, 0, NULL, 0) != 0)
 			continue;
 		snprintf(a.domain, sizeof(a.domain), "%.*s", (int)(slash - k), k);
 		snprintf(a.name, sizeof(a.name), "%.*s",

@@ -20,14 +20,22 @@ typedef void store_name_cb(const char *name, void *ctx);
 int store_domain_list(store_name_cb *cb, void *ctx, const char **error_r);
 
 /* Accounts (INBOX is created with the account). */
+/* scram: SCRAM secrets in authPassword form, one per line (or NULL). */
 int store_account_add(const char *name, const char *domain, const char *hash,
-		      struct account *account_r, const char **error_r);
+		      const char *scram, struct account *account_r,
+		      const char **error_r);
 /* *found_r false (and 0 returned) when there is no such account. */
 int store_account_get(const char *name, const char *domain,
 		      struct account *account_r, char *hash_r, size_t hash_size,
 		      bool *found_r, const char **error_r);
+/* The same with the SCRAM secrets (scram_r may be NULL). */
+int store_account_get_secrets(const char *name, const char *domain,
+			      struct account *account_r, char *hash_r,
+			      size_t hash_size, char *scram_r, size_t scram_size,
+			      bool *found_r, const char **error_r);
 int store_account_set_hash(const char *name, const char *domain,
-			   const char *hash, const char **error_r);
+			   const char *hash, const char *scram,
+			   const char **error_r);
 /* Removes the account with all its mailboxes and messages. */
 int store_account_del(const char *name, const char *domain,
 		      const char **error_r);

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 2
+#define POSTERN_MODULE_ABI 3
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -155,6 +155,38 @@ enum auth_result {
 enum auth_result auth_login_plain(const char *login, const char *password,
 				  const char *local_ip, struct account *account_r,
 				  const char **error_r);
+
+/* SASL through Cyrus SASL (the host's [auth] settings).  The mechanisms a
+ * connection may use depend on TLS, the client address and
+ * auth.allow_plaintext; data in and out is raw (the module does base64). */
+enum auth_step {
+	AUTH_STEP_CONTINUE,	/* send *out_r as a challenge, await a reply */
+	AUTH_STEP_OK,		/* *account_r is authenticated */
+	AUTH_STEP_FAILED,	/* wrong credentials or protocol: [AUTH] */
+	AUTH_STEP_TEMPFAIL,	/* store fault: [SYS/TEMP] */
+	AUTH_STEP_NOMECH,	/* unknown, or not allowed now */
+};
+
+/* Space-separated mechanisms usable on this connection now ("" if none). */
+const char *conn_sasl_mechs(struct conn *conn, const char *service);
+/* has_initial false: no initial response; true with inlen 0: empty one. */
+enum auth_step conn_sasl_start(struct conn *conn, const char *service,
+			       const char *mech, const void *in, size_t inlen,
+			       bool has_initial, const void **out_r,
+			       size_t *outlen_r, struct account *account_r,
+			       const char **error_r);
+enum auth_step conn_sasl_step(struct conn *conn, const void *in, size_t inlen,
+			      const void **out_r, size_t *outlen_r,
+			      struct account *account_r, const char **error_r);
+void conn_sasl_abort(struct conn *conn);
+/* May cleartext passwords (USER/PASS, PLAIN, LOGIN) be used here now? */
+bool conn_plaintext_allowed(const struct conn *conn);
+
+/* Base64 (RFC 4648).  decode: -1 on bad input or no room. encode: the
+ * length written (NUL-terminated), or -1. */
+int base64_decode(const char *in, size_t inlen, void *out, size_t outsize,
+		  size_t *outlen_r);
+int base64_encode(const void *in, size_t inlen, char *out, size_t outsize);
 
 /* ------------------------------------------------------------------ */
 /* Mailboxes and messages.                                              */

@@ -1,0 +1,491 @@
+/* sasl.c - Cyrus SASL server glue: callbacks, the "postern" auxprop
+ * plugin, and the per-connection exchange behind conn_sasl_*(). */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+#include <sasl/saslutil.h>
+
+#include "host/conn_internal.h"
+#include "host/sasl.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "mail/accounts.h"
+#include "mail/password.h"
+#include "mail/scram.h"
+#include "store/store_ops.h"
+
+/* Mechanisms Postern can verify with what it stores. */
+static const char *const known_mechs[] = {
+	"PLAIN", "LOGIN", "SCRAM-SHA-256", "SCRAM-SHA-1", NULL
+};
+
+static const struct auth_settings *cur;
+static char mech_list[256];
+static bool initialised;
+
+#define S(field) offsetof(struct auth_settings, field)
+
+static const struct setting_def auth_defs[] = {
+	/* RFC 2595: no cleartext passwords without TLS, except on loopback */
+	{ "allow_plaintext", SETTING_BOOL, S(allow_plaintext), "no", 0, 0 },
+	{ "mechanisms", SETTING_LIST, S(mechanisms),
+	  "PLAIN, LOGIN, SCRAM-SHA-256, SCRAM-SHA-1", 0, 0 },
+	SETTING_DEFS_END
+};
+
+int auth_settings_load(struct config *cfg, struct auth_settings *set,
+		       const char **error_r)
+{
+	static char err[256];
+
+	if (config_apply(cfg, "auth", auth_defs, set, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < set->mechanisms.count; i++) {
+		bool known = false;
+
+		for (const char *const *m = known_mechs; *m; m++)
+			known = known || strcasecmp(*m, set->mechanisms.items[i]) == 0;
+		if (!known) {
+			snprintf(err, sizeof(err),
+				 "auth.mechanisms: %s is not one of PLAIN, LOGIN, SCRAM-SHA-256, SCRAM-SHA-1 (CRAM-MD5, DIGEST-MD5 and APOP need plaintext-equivalent secrets, which Postern does not store)",
+				 set->mechanisms.items[i]);
+			*error_r = err;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void auth_settings_free(struct auth_settings *set)
+{
+	settings_free(auth_defs, set);
+}
+
+bool conn_plaintext_allowed(const struct conn *c)
+{
+	return (cur != NULL && cur->allow_plaintext) || c->tls == TLS_ON ||
+	       c->starttls_pending || c->loopback;
+}
+
+/* ---- callbacks ---- */
+
+static int cb_getopt(void *context, const char *plugin_name, const char *option,
+		     const char **result, unsigned *len)
+{
+	(void)context;
+	(void)plugin_name;
+	if (strcmp(option, "mech_list") == 0)
+		*result = mech_list;
+	else if (strcmp(option, "auxprop_plugin") == 0)
+		*result = "postern";
+	else if (strcmp(option, "pwcheck_method") == 0)
+		*result = "auxprop";
+	else
+		return SASL_FAIL;
+	if (len != NULL)
+		*len = (unsigned)strlen(*result);
+	return SASL_OK;
+}
+
+static int cb_log(void *context, int level, const char *message)
+{
+	(void)context;
+	/* Cyrus' own notes on failures are detail for the admin */
+	log_msg(level <= SASL_LOG_ERR ? LOG_WARNING : LOG_DEBUG, "SASL", "%s",
+		message);
+	return SASL_OK;
+}
+
+/* Split a canonical "name@domain". */
+static bool split_user(const char *user, char *name, char *domain)
+{
+	const char *at = strrchr(user, '@');
+
+	if (at == NULL || at == user || (size_t)(at - user) > ACCOUNT_NAME_MAX ||
+	    strlen(at + 1) > ACCOUNT_NAME_MAX)
+		return false;
+	memcpy(name, user, (size_t)(at - user));
+	name[at - user] = '\0';
+	memcpy(domain, at + 1, strlen(at + 1) + 1);
+	return true;
+}
+
+/* The connection whose exchange is running (one at a time: the loop is
+ * single-threaded and every exchange step is synchronous), and our own
+ * reason for a failure, clearer than what Cyrus says after its fallbacks. */
+static struct conn *active_conn;
+static char fail_reason[ADDRESS_MAX + 32];
+
+static int cb_checkpass(sasl_conn_t *sconn, void *context, const char *user,
+			const char *pass, unsigned passlen, struct propctx *propctx)
+{
+	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
+	char hash[PASSWORD_HASH_MAX], pw[1025];
+	struct account account;
+	const char *error;
+	bool found, ok;
+
+	(void)sconn;
+	(void)context;
+	(void)propctx;
+	if (passlen >= sizeof(pw) || memchr(pass, '\0', passlen) != NULL)
+		return SASL_BADAUTH;
+	if (!split_user(user, name, domain))
+		return SASL_NOUSER;
+	if (store_account_get(name, domain, &account, hash, sizeof(hash), &found,
+			      &error) < 0) {
+		if (active_conn != NULL) {
+			active_conn->sasl_tempfail = true;
+			conn_log(active_conn, LOG_ERROR, "authentication: %s", error);
+		}
+		return SASL_UNAVAIL;
+	}
+	memcpy(pw, pass, passlen);
+	pw[passlen] = '\0';
+	if (!found) {
+		password_verify_dummy(pw);
+		explicit_bzero(pw, sizeof(pw));
+		snprintf(fail_reason, sizeof(fail_reason), "unknown account %s", user);
+		return SASL_NOUSER;
+	}
+	ok = password_verify(pw, hash);
+	explicit_bzero(pw, sizeof(pw));
+	if (!ok)
+		snprintf(fail_reason, sizeof(fail_reason), "wrong password for %s", user);
+	return ok ? SASL_OK : SASL_BADAUTH;
+}
+
+/* "jsmith", "jsmith@example.com", "jsmith%example.com" -> name@domain, the
+ * form the auxprop plugin, checkpass and the session all use. */
+static int cb_canon_user(sasl_conn_t *sconn, void *context, const char *in,
+			 unsigned inlen, unsigned flags, const char *user_realm,
+			 char *out, unsigned out_max, unsigned *out_len)
+{
+	char raw[ADDRESS_MAX + 1], name[ACCOUNT_NAME_MAX + 1];
+	char domain[ACCOUNT_NAME_MAX + 1];
+	const char *error;
+	int n;
+
+	(void)sconn;
+	(void)flags;
+	(void)user_realm;
+	if (inlen == 0 || inlen > ADDRESS_MAX || memchr(in, '\0', inlen) != NULL)
+		return SASL_BADPROT;
+	memcpy(raw, in, inlen);
+	raw[inlen] = '\0';
+	if (account_resolve(raw, context ? conn_local_ip(context) : NULL, name,
+			    domain, &error) < 0)
+		return SASL_NOUSER;
+	n = snprintf(out, out_max, "%s@%s", name, domain);
+	if (n < 0 || (unsigned)n >= out_max)
+		return SASL_BUFOVER;
+	*out_len = (unsigned)n;
+	return SASL_OK;
+}
+
+/* ---- the "postern" auxprop plugin: authPassword for SCRAM ---- */
+
+static int auxprop_lookup(void *glob_context, sasl_server_params_t *sparams,
+			  unsigned flags, const char *user, unsigned ulen)
+{
+	char who[ADDRESS_MAX + 1], name[ACCOUNT_NAME_MAX + 1];
+	char domain[ACCOUNT_NAME_MAX + 1], scram[SCRAM_SECRETS_MAX];
+	const struct propval *to_fetch, *cur_prop;
+	struct account account;
+	const char *error;
+	bool found;
+
+	(void)glob_context;
+	if (ulen > ADDRESS_MAX)
+		return SASL_NOUSER;
+	memcpy(who, user, ulen);
+	who[ulen] = '\0';
+	if (!split_user(who, name, domain))
+		return SASL_NOUSER;
+	to_fetch = sparams->utils->prop_get(sparams->propctx);
+	if (to_fetch == NULL)
+		return SASL_NOMEM;
+	if (store_account_get_secrets(name, domain, &account, NULL, 0, scram,
+				      sizeof(scram), &found, &error) < 0) {
+		if (active_conn != NULL) {
+			active_conn->sasl_tempfail = true;
+			conn_log(active_conn, LOG_ERROR, "authentication: %s", error);
+		}
+		return SASL_UNAVAIL;
+	}
+	if (!found)
+		return SASL_NOUSER;
+	for (cur_prop = to_fetch; cur_prop->name != NULL; cur_prop++) {
+		const char *realname = cur_prop->name;
+
+		/* "*name" properties belong to the authentication identity */
+		if (flags & SASL_AUXPROP_AUTHZID) {
+			if (realname[0] == '*')
+				continue;
+		} else {
+			if (realname[0] != '*')
+				continue;
+			realname++;
+		}
+		if (strcmp(realname, "authPassword") != 0 || scram[0] == '\0')
+			continue;	/* no userPassword: it is never stored */
+		if (cur_prop->values != NULL) {
+			if (!(flags & SASL_AUXPROP_OVERRIDE))
+				continue;
+			sparams->utils->prop_erase(sparams->propctx, cur_prop->name);
+		}
+		for (char *line = scram, *next; line != NULL && *line; line = next) {
+			next = strchr(line, '\n');
+			if (next != NULL)
+				*next++ = '\0';
+			sparams->utils->prop_set(sparams->propctx, cur_prop->name,
+						 line, (int)strlen(line));
+		}
+	}
+	explicit_bzero(scram, sizeof(scram));
+	return SASL_OK;
+}
+
+static sasl_auxprop_plug_t auxprop_plugin = {
+	.features = 0,
+	.auxprop_lookup = auxprop_lookup,
+	.name = "postern",
+};
+
+static int auxprop_init(const sasl_utils_t *utils, int max_version,
+			int *out_version, sasl_auxprop_plug_t **plug,
+			const char *plugname)
+{
+	(void)utils;
+	(void)plugname;
+	if (max_version < SASL_AUXPROP_PLUG_VERSION)
+		return SASL_BADVERS;
+	*out_version = SASL_AUXPROP_PLUG_VERSION;
+	*plug = &auxprop_plugin;
+	return SASL_OK;
+}
+
+static sasl_callback_t global_callbacks[] = {
+	{ SASL_CB_GETOPT, (int (*)(void))(void *)cb_getopt, NULL },
+	{ SASL_CB_LOG, (int (*)(void))(void *)cb_log, NULL },
+	{ SASL_CB_SERVER_USERDB_CHECKPASS, (int (*)(void))(void *)cb_checkpass, NULL },
+	{ SASL_CB_LIST_END, NULL, NULL }
+};
+
+void sasl_global_set(const struct auth_settings *set)
+{
+	size_t off = 0;
+
+	cur = set;
+	mech_list[0] = '\0';
+	for (size_t i = 0; i < set->mechanisms.count; i++) {
+		int n = snprintf(mech_list + off, sizeof(mech_list) - off, "%s%s",
+				 off ? " " : "", set->mechanisms.items[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(mech_list) - off)
+			break;
+		off += (size_t)n;
+	}
+}
+
+int sasl_global_init(const struct auth_settings *set, const char **error_r)
+{
+	static char err[256];
+	int rc;
+
+	sasl_global_set(set);
+	if (initialised)
+		return 0;
+	if ((rc = sasl_auxprop_add_plugin("postern", auxprop_init)) != SASL_OK ||
+	    (rc = sasl_server_init(global_callbacks, "postern")) != SASL_OK) {
+		snprintf(err, sizeof(err), "cannot start Cyrus SASL: %s - is libsasl2-modules installed?",
+			 sasl_errstring(rc, NULL, NULL));
+		*error_r = err;
+		return -1;
+	}
+	initialised = true;
+	return 0;
+}
+
+void sasl_global_done(void)
+{
+	if (initialised)
+		sasl_server_done();
+	initialised = false;
+}
+
+/* ---- per connection ---- */
+
+void conn_sasl_free(struct conn *c)
+{
+	if (c->sasl != NULL)
+		sasl_dispose((sasl_conn_t **)&c->sasl);
+	c->sasl = NULL;
+	free(c->sasl_callbacks);
+	c->sasl_callbacks = NULL;
+}
+
+static int sasl_new(struct conn *c, const char *service)
+{
+	sasl_security_properties_t props;
+	sasl_callback_t *cbs;
+	sasl_conn_t *sconn;
+	int rc;
+
+	conn_sasl_free(c);
+	cbs = calloc(2, sizeof(*cbs));
+	if (cbs == NULL)
+		return SASL_NOMEM;
+	cbs[0].id = SASL_CB_CANON_USER;
+	cbs[0].proc = (int (*)(void))(void *)cb_canon_user;
+	cbs[0].context = c;
+	cbs[1].id = SASL_CB_LIST_END;
+	rc = sasl_server_new(service, NULL, NULL, NULL, NULL, cbs, 0, &sconn);
+	if (rc != SASL_OK) {
+		free(cbs);
+		return rc;
+	}
+	memset(&props, 0, sizeof(props));
+	/* no SASL security layers: TLS protects the channel */
+	props.max_ssf = 0;
+	props.security_flags = SASL_SEC_NOANONYMOUS;
+	if (!conn_plaintext_allowed(c))
+		props.security_flags |= SASL_SEC_NOPLAINTEXT;
+	sasl_setprop(sconn, SASL_SEC_PROPS, &props);
+	c->sasl = sconn;
+	c->sasl_callbacks = cbs;
+	return SASL_OK;
+}
+
+const char *conn_sasl_mechs(struct conn *c, const char *service)
+{
+	static char list[256];
+	const char *result;
+	unsigned len;
+	int count;
+
+	if (!initialised || sasl_new(c, service) != SASL_OK ||
+	    sasl_listmech(c->sasl, NULL, "", " ", "", &result, &len, &count) != SASL_OK) {
+		conn_sasl_free(c);
+		return "";
+	}
+	snprintf(list, sizeof(list), "%.*s", (int)len, result);
+	conn_sasl_free(c);
+	return list;
+}
+
+/* Map an exchange result; on success fill *account_r. */
+static enum auth_step finish_step(struct conn *c, int rc, const char *out,
+				  unsigned outlen, const void **out_r,
+				  size_t *outlen_r, struct account *account_r,
+				  const char **error_r)
+{
+	static char err[ADDRESS_MAX + 64];
+	const void *username;
+	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
+	const char *serror;
+	bool found;
+
+	active_conn = NULL;
+	if (rc == SASL_CONTINUE) {
+		*out_r = out;
+		*outlen_r = outlen;
+		return AUTH_STEP_CONTINUE;
+	}
+	if (rc == SASL_OK) {
+		if (sasl_getprop(c->sasl, SASL_USERNAME, &username) != SASL_OK ||
+		    !split_user(username, name, domain) ||
+		    store_account_get(name, domain, account_r, NULL, 0, &found,
+				      &serror) < 0 || !found) {
+			*error_r = "authenticated user vanished";
+			conn_sasl_free(c);
+			return AUTH_STEP_TEMPFAIL;
+		}
+		conn_sasl_free(c);
+		return AUTH_STEP_OK;
+	}
+	if (fail_reason[0] != '\0')
+		snprintf(err, sizeof(err), "%s", fail_reason);
+	else
+		snprintf(err, sizeof(err), "%s", sasl_errdetail(c->sasl));
+	*error_r = err;
+	bool temp = c->sasl_tempfail || rc == SASL_UNAVAIL || rc == SASL_NOMEM ||
+		    rc == SASL_FAIL;
+	conn_sasl_free(c);
+	if (rc == SASL_NOMECH || rc == SASL_TOOWEAK || rc == SASL_ENCRYPT)
+		return AUTH_STEP_NOMECH;
+	return temp ? AUTH_STEP_TEMPFAIL : AUTH_STEP_FAILED;
+}
+
+enum auth_step conn_sasl_start(struct conn *c, const char *service,
+			       const char *mech, const void *in, size_t inlen,
+			       bool has_initial, const void **out_r,
+			       size_t *outlen_r, struct account *account_r,
+			       const char **error_r)
+{
+	const char *out = NULL;
+	unsigned outlen = 0;
+	int rc;
+
+	if (!initialised || (rc = sasl_new(c, service)) != SASL_OK) {
+		*error_r = "SASL is not available";
+		return AUTH_STEP_TEMPFAIL;
+	}
+	c->sasl_tempfail = false;
+	active_conn = c;
+	fail_reason[0] = '\0';
+	rc = sasl_server_start(c->sasl, mech, has_initial ? in : NULL,
+			       (unsigned)inlen, &out, &outlen);
+	return finish_step(c, rc, out, outlen, out_r, outlen_r, account_r, error_r);
+}
+
+enum auth_step conn_sasl_step(struct conn *c, const void *in, size_t inlen,
+			      const void **out_r, size_t *outlen_r,
+			      struct account *account_r, const char **error_r)
+{
+	const char *out = NULL;
+	unsigned outlen = 0;
+	int rc;
+
+	if (c->sasl == NULL) {
+		*error_r = "no authentication in progress";
+		return AUTH_STEP_FAILED;
+	}
+	active_conn = c;
+	fail_reason[0] = '\0';
+	rc = sasl_server_step(c->sasl, in, (unsigned)inlen, &out, &outlen);
+	return finish_step(c, rc, out, outlen, out_r, outlen_r, account_r, error_r);
+}
+
+void conn_sasl_abort(struct conn *c)
+{
+	conn_sasl_free(c);
+}
+
+int base64_decode(const char *in, size_t inlen, void *out, size_t outsize,
+		  size_t *outlen_r)
+{
+	unsigned len = 0;
+
+	if (inlen > UINT32_MAX || outsize > UINT32_MAX ||
+	    sasl_decode64(in, (unsigned)inlen, out, (unsigned)outsize, &len) != SASL_OK)
+		return -1;
+	*outlen_r = len;
+	return 0;
+}
+
+int base64_encode(const void *in, size_t inlen, char *out, size_t outsize)
+{
+	unsigned len = 0;
+
+	if (inlen > UINT32_MAX || outsize > UINT32_MAX ||
+	    sasl_encode64(in, (unsigned)inlen, out, (unsigned)outsize, &len) != SASL_OK)
+		return -1;
+	return (int)len;
+}
