@@ -68,7 +68,9 @@ void pop_auth_failed(struct pop_session *s, const char *why);
 pop_cmd_fn pop_cmd_stat, pop_cmd_list, pop_cmd_retr, pop_cmd_dele,
 	pop_cmd_noop, pop_cmd_rset, pop_cmd_top, pop_cmd_uidl, pop_cmd_quit;
 
-/* Enter TRANSACTION with the snapshot of the account's INBOX. */
-void pop_login(struct pop_session *s, const struct account *account);
+/* Enter TRANSACTION with the snapshot of the account's INBOX; `method`
+ * (USER, or the SASL mechanism) goes into the log. */
+void pop_login(struct pop_session *s, const struct account *account,
+	       const char *method);
 
 #endif

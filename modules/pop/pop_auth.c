@@ -131,11 +131,12 @@ enum pop_result pop_cmd_pass(struct pop_session *s, char *args)
 		pop_err(s, "[SYS/TEMP] Temporary problem, try again later");
 		return POP_DONE;
 	}
-	pop_login(s, &account);
+	pop_login(s, &account, "USER");
 	return POP_DONE;
 }
 
-void pop_login(struct pop_session *s, const struct account *account)
+void pop_login(struct pop_session *s, const struct account *account,
+	       const char *method)
 {
 	char who[ADDRESS_MAX + 16];
 	const char *error;
@@ -155,8 +156,9 @@ void pop_login(struct pop_session *s, const struct account *account)
 	}
 	s->state = POP_TRANSACTION;
 	conn_set_log_user(s->conn, who);
-	conn_log(s->conn, LOG_INFO, "logged in, INBOX: %u messages, %llu octets",
-		 s->snap->count, (unsigned long long)s->snap->total_size);
+	conn_log(s->conn, LOG_INFO, "logged in (%s%s), INBOX: %u messages, %llu octets",
+		 method, conn_tls_active(s->conn) ? ", TLS" : "", s->snap->count,
+		 (unsigned long long)s->snap->total_size);
 	pop_ok(s, "Logged in, %u messages (%llu octets)", s->snap->count,
 	       (unsigned long long)s->snap->total_size);
 }

@@ -27,7 +27,6 @@ static void sasl_result(struct pop_session *s, enum auth_step step,
 			const struct account *account, const char *error)
 {
 	char b64[CHALLENGE_MAX];
-	char who[ADDRESS_MAX + 1];
 
 	switch (step) {
 	case AUTH_STEP_CONTINUE:
@@ -41,10 +40,7 @@ static void sasl_result(struct pop_session *s, enum auth_step step,
 		return;
 	case AUTH_STEP_OK:
 		sasl_done(s);
-		snprintf(who, sizeof(who), "%s@%s", account->name, account->domain);
-		conn_log(s->conn, LOG_DEBUG, "authenticated as %s with %s", who,
-			 s->sasl_mech);
-		pop_login(s, account);
+		pop_login(s, account, s->sasl_mech);
 		return;
 	case AUTH_STEP_FAILED: {
 		char why[300];

@@ -1,0 +1,224 @@
+"""AUTH (RFC 5034) through Cyrus SASL: every mechanism, every error path,
+the empty-AUTH listing, and real clients."""
+import base64
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import PASSWORD, USER, message
+from scram_client import Scram
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def plain(user=USER, password=PASSWORD, authzid=""):
+    return b64(f"{authzid}\0{user}\0{password}".encode())
+
+
+def test_empty_auth_lists_mechanisms(server):
+    r = server.raw()
+    r.line()
+    for command in (b"AUTH", b"AUTH "):  # both forms older clients send
+        assert r.cmd(command) == b"+OK Supported mechanisms follow"
+        assert r.multiline() == [b"PLAIN", b"LOGIN", b"SCRAM-SHA-256", b"SCRAM-SHA-1"]
+    r.close()
+
+
+@pytest.mark.parametrize("login", [USER, f"{USER}@example.test", f"{USER}%example.test"])
+def test_plain_with_initial_response(server, login):
+    r = server.raw()
+    r.line()
+    assert r.cmd(f"AUTH PLAIN {plain(login)}").startswith(b"+OK Logged in")
+    assert r.cmd("STAT") == b"+OK 0 0"
+    r.close()
+    server.wait_log("logged in (PLAIN)")
+
+
+def test_plain_in_a_continuation(server):
+    r = server.raw()
+    r.line()
+    assert r.cmd("AUTH PLAIN") == b"+ "
+    assert r.cmd(plain()).startswith(b"+OK Logged in")
+    r.close()
+
+
+def test_login_mechanism(server):
+    r = server.raw()
+    r.line()
+    assert r.cmd("AUTH LOGIN") == b"+ " + b64(b"Username:").encode()
+    assert r.cmd(b64(USER.encode())) == b"+ " + b64(b"Password:").encode()
+    assert r.cmd(b64(PASSWORD.encode())).startswith(b"+OK Logged in")
+    r.close()
+
+
+@pytest.mark.parametrize("mech", ["SCRAM-SHA-256", "SCRAM-SHA-1"])
+def test_scram(server, mech):
+    server.deliver(message(1))
+    r = server.raw()
+    r.line()
+    sc = Scram(mech, USER, PASSWORD)
+    reply = r.cmd(f"AUTH {mech} {b64(sc.first())}")
+    assert reply.startswith(b"+ ")
+    reply = r.cmd(b64(sc.final(base64.b64decode(reply[2:]))))
+    # the server proves it knows the secret too (mutual authentication)
+    assert reply.startswith(b"+ ")
+    assert sc.verify_server(base64.b64decode(reply[2:]))
+    assert r.cmd("").startswith(b"+OK Logged in, 1 message")
+    r.close()
+    server.wait_log(f"logged in ({mech})")
+
+
+@pytest.mark.parametrize("mech", ["SCRAM-SHA-256", "SCRAM-SHA-1"])
+def test_scram_wrong_password(server, mech):
+    r = server.raw()
+    r.line()
+    sc = Scram(mech, USER, "not-the-password")
+    reply = r.cmd(f"AUTH {mech} {b64(sc.first())}")
+    reply = r.cmd(b64(sc.final(base64.b64decode(reply[2:]))))
+    assert reply == b"-ERR [AUTH] Invalid user name or password"
+    server.wait_log(f"authentication failed: {mech}:")
+
+
+def test_scram_unknown_user_and_tampered_nonce(server):
+    r = server.raw()
+    r.line()
+    sc = Scram("SCRAM-SHA-256", "nobody", PASSWORD)
+    assert r.cmd(f"AUTH SCRAM-SHA-256 {b64(sc.first())}") == \
+        b"-ERR [AUTH] Invalid user name or password"
+    sc = Scram("SCRAM-SHA-256", USER, PASSWORD)
+    reply = r.cmd(f"AUTH SCRAM-SHA-256 {b64(sc.first())}")
+    reply = r.cmd(b64(sc.final(base64.b64decode(reply[2:]), nonce_tamper=True)))
+    assert reply == b"-ERR [AUTH] Invalid user name or password"
+    r.close()
+
+
+@pytest.mark.parametrize("command,reply", [
+    ("AUTH PLAIN " + b64(f"\0{USER}\0wrong".encode()), b"-ERR [AUTH] Invalid user name or password"),
+    ("AUTH PLAIN " + b64(f"\0nobody\0{PASSWORD}".encode()), b"-ERR [AUTH] Invalid user name or password"),
+    ("AUTH PLAIN =", b"-ERR [AUTH] Invalid user name or password"),
+    ("AUTH PLAIN !!!notbase64", b"-ERR Invalid base64 data in the initial response"),
+    ("AUTH PLAIN a b", b"-ERR AUTH takes a mechanism and one initial response"),
+    ("AUTH CRAM-MD5", b"-ERR Mechanism CRAM-MD5 is not available"),
+    ("AUTH NOSUCHMECH", b"-ERR Mechanism NOSUCHMECH is not available"),
+    ("AUTH " + "X" * 40, b"-ERR Unknown authentication mechanism"),
+])
+def test_auth_errors(server, command, reply):
+    r = server.raw()
+    r.line()
+    assert r.cmd(command) == reply
+    # the session goes on and a good login still works
+    assert r.cmd(f"AUTH PLAIN {plain()}").startswith(b"+OK Logged in")
+    r.close()
+
+
+def test_cancel_and_bad_continuation(server):
+    r = server.raw()
+    r.line()
+    assert r.cmd("AUTH LOGIN").startswith(b"+ ")
+    assert r.cmd("*") == b"-ERR Authentication cancelled"
+    assert r.cmd("AUTH PLAIN") == b"+ "
+    assert r.cmd("%%%") == b"-ERR Invalid base64 data, authentication cancelled"
+    assert r.cmd("AUTH PLAIN") == b"+ "
+    # a continuation line has its own, larger bound (16 KiB), then it ends
+    r.send(b"A" * 20000 + b"\r\n")
+    assert r.line() == b"-ERR AUTH response too long"
+    # after all that, commands are commands again
+    assert r.cmd("CAPA") == b"+OK Capability list follows"
+    r.multiline()
+    r.close()
+
+
+def test_authzid(server):
+    server.add_account("other", "other-pass")
+    r = server.raw()
+    r.line()
+    # acting as someone else needs an admin right nobody has yet
+    assert r.cmd(f"AUTH PLAIN {plain(authzid='other')}") == \
+        b"-ERR [AUTH] Invalid user name or password"
+    # naming yourself is fine, in any of the address forms
+    assert r.cmd(f"AUTH PLAIN {plain(authzid=USER + '@example.test')}").startswith(b"+OK")
+    r.close()
+
+
+def test_auth_not_in_transaction(server):
+    r = server.raw()
+    r.login()
+    assert r.cmd(f"AUTH PLAIN {plain()}") == b"-ERR AUTH is not valid in this state"
+    r.close()
+
+
+def test_sasl_failures_are_delayed_and_limited(server_factory):
+    srv = server_factory(**{"pop.auth_failure_delay": "100", "pop.max_auth_failures": "2"})
+    r = srv.raw()
+    r.line()
+    bad = "AUTH PLAIN " + b64(f"\0{USER}\0wrong".encode())
+    assert r.cmd(bad) == b"-ERR [AUTH] Invalid user name or password"
+    assert r.cmd(bad) == b"-ERR [AUTH] Invalid user name or password"
+    assert r.closed()
+    log = srv.log()
+    assert "authentication failed: PLAIN: wrong password for jsmith@example.test" in log
+    assert "2 failed logins, disconnecting" in log
+    assert "wrong" not in log.replace("wrong password", "")  # no payloads logged
+
+
+def test_mechanism_list_setting(server_factory):
+    srv = server_factory(**{"auth.mechanisms": "SCRAM-SHA-256"})
+    r = srv.raw()
+    r.line()
+    assert r.cmd("AUTH") == b"+OK Supported mechanisms follow"
+    assert r.multiline() == [b"SCRAM-SHA-256"]
+    assert r.cmd(f"AUTH PLAIN {plain()}") == b"-ERR Mechanism PLAIN is not available"
+    r.close()
+
+
+def test_unknown_mechanism_setting_is_a_config_error(server_factory):
+    srv = server_factory(start=False, **{"auth.mechanisms": "PLAIN, CRAM-MD5"})
+    from conftest import POSTERND
+    res = subprocess.run([str(POSTERND), "-t", "-c", str(srv.conf)], capture_output=True)
+    assert res.returncode == 1
+    assert b"auth.mechanisms: CRAM-MD5 is not one of" in res.stderr
+
+
+def test_curl_auth_plain_and_login(server):
+    server.deliver(message(1))
+    for mech in ("PLAIN", "LOGIN"):
+        res = subprocess.run(["curl", "-s", "--login-options", f"AUTH={mech}",
+                              f"pop3://127.0.0.1:{server.port}/", "-u", f"{USER}:{PASSWORD}"],
+                             capture_output=True, timeout=30)
+        assert res.returncode == 0 and res.stdout == b"1 %d\r\n" % len(message(1))
+        server.wait_log(f"logged in ({mech})")
+
+
+@pytest.mark.skipif(shutil.which("mpop") is None, reason="mpop is not installed")
+@pytest.mark.parametrize("mech", ["scram-sha-256", "scram-sha-1", "plain", "login"])
+def test_mpop_over_stls_with_each_mechanism(tls_server, certs, tmp_path, mech):
+    """mpop (GNU SASL inside) logs in over STLS with each mechanism and
+    fetches the mail."""
+    tls_server.deliver(message(1))
+    maildir = tmp_path / "md"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    rc = tmp_path / "mpoprc"
+    rc.write_text(f"""account default
+host 127.0.0.1
+port {tls_server.port}
+tls on
+tls_starttls on
+tls_trust_file {certs.ca}
+auth {mech}
+user {USER}
+password {PASSWORD}
+keep on
+received_header off
+delivery maildir {maildir}
+uidls_file {tmp_path}/uidls
+""")
+    rc.chmod(0o600)
+    res = subprocess.run(["mpop", "-C", str(rc), "-q"], capture_output=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    got = [p.read_bytes() for p in (maildir / "new").iterdir()]
+    assert got == [message(1).replace(b"\r\n", b"\n")]
+    tls_server.wait_log(f"logged in ({mech.upper()}, TLS)")
