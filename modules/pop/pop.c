@@ -175,7 +175,6 @@ static const struct setting_def pop_setting_defs[] = {
 	{ "idle_timeout", SETTING_SECONDS, S(listener.idle_timeout), "10m", 1, 86400 },
 	{ "max_bad_commands", SETTING_UINT, S(max_bad_commands), "10", 1, 1000 },
 	{ "max_auth_failures", SETTING_UINT, S(max_auth_failures), "3", 1, 100 },
-	{ "auth_failure_delay", SETTING_UINT, S(auth_failure_delay), "1000", 0, 15000 },
 	{ "greeting", SETTING_STRING, S(greeting), "Postern POP3 server ready", 0, 0 },
 	SETTING_DEFS_END
 };

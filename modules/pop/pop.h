@@ -21,7 +21,6 @@ struct pop_settings {
 	struct listener_settings listener;
 	unsigned int max_bad_commands;
 	unsigned int max_auth_failures;
-	unsigned int auth_failure_delay;	/* ms, doubles per failure */
 	char *greeting;
 };
 

@@ -91,14 +91,11 @@ enum pop_result pop_cmd_quit_auth(struct pop_session *s, char *args)
 
 void pop_auth_failed(struct pop_session *s, const char *why)
 {
-	unsigned int delay = s->set->auth_failure_delay;
-
 	s->auth_failures++;
 	conn_log(s->conn, LOG_NOTICE, "authentication failed: %s", why);
-	/* the answer comes after a delay that doubles with each failure */
-	for (unsigned int i = 1; i < s->auth_failures && delay < 15000; i++)
-		delay *= 2;
-	conn_delay_input(s->conn, delay > 15000 ? 15000 : delay);
+	/* the answer waits out the address's penalty, which grows with
+	 * every failure from it (across connections) */
+	conn_auth_failed(s->conn);
 	pop_err(s, "[AUTH] Invalid user name or password");
 	if (s->auth_failures >= s->set->max_auth_failures) {
 		conn_log(s->conn, LOG_NOTICE,
@@ -147,6 +144,7 @@ void pop_login(struct pop_session *s, const struct account *account,
 		pop_err(s, "[SYS/TEMP] Cannot open the mailbox, try again later");
 		return;
 	}
+	conn_auth_succeeded(s->conn);
 	s->account = *account;
 	s->deleted = calloc(s->snap->count ? s->snap->count : 1, 1);
 	if (s->deleted == NULL) {

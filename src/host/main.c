@@ -15,6 +15,7 @@
 #include "host/conn.h"
 #include "host/host.h"
 #include "host/modules.h"
+#include "host/auth_penalty.h"
 #include "host/sasl.h"
 #include "host/tls.h"
 #include "lib/config.h"
@@ -254,6 +255,7 @@ static int exit_cleanly(int status)
 	tls_deconfigure();
 	tls_settings_free(&tls_set);
 	sasl_global_done();
+	auth_penalty_free_all();
 	auth_settings_free(&auth_set);
 	if (settings.data_dir != NULL)
 		core_settings_free(&settings);

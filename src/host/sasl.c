@@ -11,7 +11,9 @@
 #include <sasl/saslplug.h>
 #include <sasl/saslutil.h>
 
+#include "host/auth_penalty.h"
 #include "host/conn_internal.h"
+#include "host/host.h"
 #include "host/sasl.h"
 #include "lib/config.h"
 #include "lib/log.h"
@@ -36,6 +38,9 @@ static const struct setting_def auth_defs[] = {
 	{ "allow_plaintext", SETTING_BOOL, S(allow_plaintext), "no", 0, 0 },
 	{ "mechanisms", SETTING_LIST, S(mechanisms),
 	  "PLAIN, LOGIN, SCRAM-SHA-256, SCRAM-SHA-1", 0, 0 },
+	/* Dovecot's auth_failure_delay: 2 s, then 4, 8, 15 per address */
+	{ "failure_delay_ms", SETTING_UINT, S(failure_delay_ms), "2000", 0, 15000 },
+	{ "failure_window", SETTING_SECONDS, S(failure_window), "10m", 1, 86400 },
 	SETTING_DEFS_END
 };
 
@@ -65,6 +70,20 @@ int auth_settings_load(struct config *cfg, struct auth_settings *set,
 void auth_settings_free(struct auth_settings *set)
 {
 	settings_free(auth_defs, set);
+}
+
+void conn_auth_failed(struct conn *c)
+{
+	unsigned int base = cur != NULL ? cur->failure_delay_ms : 2000;
+	unsigned int window = cur != NULL ? cur->failure_window : 600;
+
+	conn_delay_input(c, auth_penalty_fail(c->peer_ip, base, window,
+					      ev_now(host_loop())));
+}
+
+void conn_auth_succeeded(struct conn *c)
+{
+	auth_penalty_clear(c->peer_ip);
 }
 
 bool conn_plaintext_allowed(const struct conn *c)

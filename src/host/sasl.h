@@ -17,6 +17,8 @@ struct config;
 struct auth_settings {
 	bool allow_plaintext;		/* PLAIN/LOGIN/USER before TLS */
 	struct setting_list mechanisms;	/* offered when usable */
+	unsigned int failure_delay_ms;	/* first failure's delay; doubles */
+	unsigned int failure_window;	/* seconds an address's count lasts */
 };
 
 int auth_settings_load(struct config *cfg, struct auth_settings *set,

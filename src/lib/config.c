@@ -399,10 +399,16 @@ int config_check_unused(struct config *cfg, const char *const *ignore,
 			skip = skip || strcmp(ignore[j], e->section) == 0;
 		if (skip)
 			continue;
+		/* a section none of whose keys anything claimed is probably
+		 * a module that is not loaded */
+		bool section_known = *e->section == '\0';
+		for (size_t j = 0; j < cfg->count && !section_known; j++)
+			section_known = cfg->entries[j].used &&
+				strcmp(cfg->entries[j].section, e->section) == 0;
 		snprintf(errbuf, sizeof(errbuf),
 			 "%s: unknown setting %s%s%s%s", e->origin, e->section,
 			 *e->section ? "." : "", e->key,
-			 *e->section ? " (is its module loaded?)" : "");
+			 section_known ? "" : " (is its module loaded?)");
 		*error_r = errbuf;
 		return -1;
 	}

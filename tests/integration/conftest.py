@@ -69,7 +69,7 @@ class Server:
             "log.level": "debug",
             "log.target": str(self.logfile),
             "pop.listen": f"127.0.0.1:{self.port}",
-            "pop.auth_failure_delay": "0",
+            "auth.failure_delay_ms": "0",
         }
         base.update(settings)
         self.write_conf(base)

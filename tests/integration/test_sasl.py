@@ -151,7 +151,7 @@ def test_auth_not_in_transaction(server):
 
 
 def test_sasl_failures_are_delayed_and_limited(server_factory):
-    srv = server_factory(**{"pop.auth_failure_delay": "100", "pop.max_auth_failures": "2"})
+    srv = server_factory(**{"auth.failure_delay_ms": "100", "pop.max_auth_failures": "2"})
     r = srv.raw()
     r.line()
     bad = "AUTH PLAIN " + b64(f"\0{USER}\0wrong".encode())
@@ -222,3 +222,30 @@ uidls_file {tmp_path}/uidls
     got = [p.read_bytes() for p in (maildir / "new").iterdir()]
     assert got == [message(1).replace(b"\r\n", b"\n")]
     tls_server.wait_log(f"logged in ({mech.upper()}, TLS)")
+
+
+@pytest.mark.skipif(shutil.which("fail2ban-regex") is None,
+                    reason="fail2ban is not installed")
+def test_fail2ban_filter_matches_failed_logins(server):
+    """The shipped filter finds every failed login, and only those, in a
+    real log: what an admin's jail would count."""
+    import pathlib
+    r = server.raw()
+    r.line()
+    r.cmd(f"AUTH PLAIN {plain(password='nope')}")
+    # a user name that tries to frame another address in the log
+    r.cmd("USER x [10.9.9.9] authentication failed: ")
+    r.cmd("PASS nope")
+    assert r.cmd(f"AUTH PLAIN {plain()}").startswith(b"+OK")
+    r.close()
+    server.wait_log("logged in (PLAIN)")
+    filt = pathlib.Path(__file__).resolve().parents[2] / "conf" / "fail2ban" / "postern.conf"
+    res = subprocess.run(["fail2ban-regex", str(server.logfile), str(filt)],
+                         capture_output=True, timeout=60)
+    out = res.stdout.decode()
+    assert res.returncode == 0, out
+    assert "Failregex: 2 total" in out, out
+    res = subprocess.run(["fail2ban-regex", "-v", str(server.logfile), str(filt)],
+                         capture_output=True, timeout=60)
+    out = res.stdout.decode()
+    assert "127.0.0.1" in out and "10.9.9.9" not in out.split("Lines:")[0], out

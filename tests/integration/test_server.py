@@ -56,8 +56,9 @@ def test_shipped_config_is_valid_and_documents_every_key():
     for key in ("data_dir", "main_domain", "modules", "module_dir", "pid_file",
                 "shutdown_timeout", "max_message_size", "level", "target",
                 "listen", "channels", "channels_per_ip", "idle_timeout",
-                "max_bad_commands", "max_auth_failures", "auth_failure_delay",
-                "greeting"):
+                "max_bad_commands", "max_auth_failures", "greeting", "tls_listen",
+                "cert", "key", "cert_dir", "min_version", "ciphers", "ciphersuites",
+                "allow_plaintext", "mechanisms", "failure_delay_ms", "failure_window"):
         assert f"\n#{key} =" in text, key
 
 
@@ -93,7 +94,7 @@ def test_sighup_reloads_settings(server):
 
 def test_sighup_with_broken_config_keeps_old_settings(server):
     good = server.conf.read_text()
-    server.conf.write_text(good + "bogus_key = 1\n")
+    server.conf.write_text(good + "[pop]\nbogus_key = 1\n")
     server.send_signal(signal.SIGHUP)
     server.wait_log("reload failed, old settings stay")
     assert "unknown setting pop.bogus_key" in server.log()

@@ -179,6 +179,11 @@ enum auth_step conn_sasl_step(struct conn *conn, const void *in, size_t inlen,
 			      const void **out_r, size_t *outlen_r,
 			      struct account *account_r, const char **error_r);
 void conn_sasl_abort(struct conn *conn);
+/* After a failed login: hold the answer back by the client address's
+ * growing penalty (auth.failure_delay_ms, doubling, at most 15 s).  After a
+ * successful one: clear the address's penalty. */
+void conn_auth_failed(struct conn *conn);
+void conn_auth_succeeded(struct conn *conn);
 /* May cleartext passwords (USER/PASS, PLAIN, LOGIN) be used here now? */
 bool conn_plaintext_allowed(const struct conn *conn);
 
