@@ -14,8 +14,16 @@ install_packages $BUILD_PACKAGES
 build_postern
 
 port=${POSTERN_DEMO_PORT:-1100}
+tls_port=${POSTERN_DEMO_TLS_PORT:-1995}
 demo=$top/demo
 mkdir -p "$demo"
+if [ ! -f "$demo/cert.pem" ]; then
+	# a self-signed certificate for the demo only
+	openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=localhost" \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+		-keyout "$demo/key.pem" -out "$demo/cert.pem" 2>/dev/null
+	chmod 600 "$demo/key.pem"
+fi
 cat > "$demo/postern.conf" <<CONF
 # Written by tools/demo.sh: everything under $demo, nothing outside.
 data_dir = $demo/data
@@ -26,8 +34,13 @@ main_domain = example.test
 level = info
 target = stderr
 
+[tls]
+cert = $demo/cert.pem
+key = $demo/key.pem
+
 [pop]
 listen = 127.0.0.1:$port
+tls_listen = 127.0.0.1:$tls_port
 CONF
 
 ctl() { ./posternctl -c "$demo/postern.conf" "$@"; }
@@ -43,12 +56,15 @@ password=$(cat "$demo/password")
 
 cat <<MSG
 
-  Postern demo: POP3 on 127.0.0.1:$port, data in $demo/data
+  Postern demo: POP3 with STLS on 127.0.0.1:$port, POP3S on 127.0.0.1:$tls_port
+  Data in $demo/data, self-signed certificate $demo/cert.pem
   Account: demo@example.test   password: $password
 
   In another terminal:
     curl pop3://127.0.0.1:$port/ -u demo:$password          # list messages
     curl pop3://127.0.0.1:$port/1 -u demo:$password         # fetch message 1
+    curl --cacert demo/cert.pem pop3s://127.0.0.1:$tls_port/1 -u demo:$password
+    curl --ssl-reqd --cacert demo/cert.pem pop3://127.0.0.1:$port/1 -u demo:$password
     ./posternctl -c demo/postern.conf deliver demo < some-message.eml
 
   Ctrl-C stops the server.
