@@ -323,7 +323,8 @@ int main(int argc, char **argv)
 	if (check_only) {
 		/* certificates are part of the configuration: load them too */
 		log_set_level(LOG_WARNING);
-		if (tls_configure(&tls_set, &error) < 0) {
+		if (tls_configure(&tls_set, &error) < 0 ||
+		    modules_check(&error) < 0) {
 			fprintf(stderr, "posternd: %s\n", error);
 			return exit_cleanly(1);
 		}

@@ -133,6 +133,15 @@ int modules_check_unused(struct config *cfg, const char **error_r)
 	return config_check_unused(cfg, NULL, error_r);
 }
 
+int modules_check(const char **error_r)
+{
+	for (struct loaded *l = loaded; l != NULL; l = l->next) {
+		if (l->mod->protocol != NULL && service_check(&l->svc, error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int modules_start(const char **error_r)
 {
 	for (struct loaded *l = loaded; l != NULL; l = l->next) {

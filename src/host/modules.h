@@ -14,6 +14,8 @@ int modules_load(const struct core_settings *set, struct config *cfg,
 		 const char **error_r);
 /* Every section the loaded modules claim (NULL-terminated, for -t). */
 int modules_check_unused(struct config *cfg, const char **error_r);
+/* Check what modules_start would refuse, without starting (for -t). */
+int modules_check(const char **error_r);
 /* init() each module and open the listeners of protocol modules. */
 int modules_start(const char **error_r);
 /* Re-read settings from a new configuration; all or nothing. */

@@ -237,6 +237,21 @@ static void close_listener(struct listener *l)
 	free(l);
 }
 
+int service_check(const struct service *svc, const char **error_r)
+{
+	const struct listener_settings *ls = service_listener_settings(svc);
+	static char err[160];
+
+	if (ls->channels > 0 && ls->tls_listen.count > 0 && !tls_available()) {
+		snprintf(err, sizeof(err),
+			 "%s.tls_listen needs a certificate: set tls.cert (and tls.key)",
+			 svc->mod->name);
+		*error_r = err;
+		return -1;
+	}
+	return 0;
+}
+
 int service_start(struct service *svc, const char **error_r)
 {
 	const struct listener_settings *ls = service_listener_settings(svc);
@@ -246,15 +261,8 @@ int service_start(struct service *svc, const char **error_r)
 			"%s.channels = 0: not listening", svc->mod->name);
 		return 0;
 	}
-	if (ls->tls_listen.count > 0 && !tls_available()) {
-		static char err[160];
-
-		snprintf(err, sizeof(err),
-			 "%s.tls_listen needs a certificate: set tls.cert (and tls.key)",
-			 svc->mod->name);
-		*error_r = err;
+	if (service_check(svc, error_r) < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < ls->listen.count; i++) {
 		if (open_listener(svc, ls->listen.items[i], false, error_r) < 0)
 			return -1;

@@ -33,6 +33,8 @@ struct service {
 	struct conn *conns;		/* doubly linked through conn */
 };
 
+/* What start-up would refuse about the listeners (for -t too). */
+int service_check(const struct service *svc, const char **error_r);
 /* Open the listeners a protocol module's settings name.  channels = 0:
  * none.  Errors name the address and what to do. */
 int service_start(struct service *svc, const char **error_r);
