@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "pop.h"
 
@@ -22,6 +25,7 @@ static const struct pop_command commands[] = {
 	{ "CAPA", pop_cmd_capa, pop_cmd_capa },
 	{ "STLS", pop_cmd_stls, NULL },
 	{ "AUTH", pop_cmd_auth, NULL },
+	{ "APOP", pop_cmd_apop, NULL },
 	{ "QUIT", pop_cmd_quit_auth, pop_cmd_quit },
 	{ "STAT", NULL, pop_cmd_stat },
 	{ "LIST", NULL, pop_cmd_list },
@@ -135,7 +139,24 @@ static void *pop_open(struct conn *conn, void *settings)
 	s->conn = conn;
 	s->set = settings;
 	s->state = POP_AUTHORIZATION;
-	pop_ok(s, "%s", s->set->greeting);
+	if (auth_apop_available()) {
+		/* RFC 1939: a timestamp unique to this greeting for APOP */
+		char host[64] = "localhost";
+		unsigned long long nonce = 0;
+		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			if (read(fd, &nonce, sizeof(nonce)) != (ssize_t)sizeof(nonce))
+				nonce = 0;
+			close(fd);
+		}
+		gethostname(host, sizeof(host) - 1);
+		snprintf(s->apop_stamp, sizeof(s->apop_stamp), "<%ld.%ld.%llx@%s>",
+			 (long)getpid(), (long)time(NULL), nonce, host);
+		pop_ok(s, "%s %s", s->set->greeting, s->apop_stamp);
+	} else {
+		pop_ok(s, "%s", s->set->greeting);
+	}
 	return s;
 }
 

@@ -33,6 +33,7 @@ struct pop_session {
 	char user[ADDRESS_MAX + 1];	/* from USER */
 	bool have_user;
 	bool sasl_active;		/* AUTH continuation lines expected */
+	char apop_stamp[128];		/* <...> of the greeting, or "" */
 	char sasl_mech[32];
 	unsigned int bad_commands;
 	unsigned int auth_failures;
@@ -57,7 +58,7 @@ void pop_err(struct pop_session *s, const char *fmt, ...) PN_PRINTF(2, 3);
 
 /* AUTHORIZATION state (pop_auth.c). */
 pop_cmd_fn pop_cmd_user, pop_cmd_pass, pop_cmd_capa, pop_cmd_quit_auth,
-	pop_cmd_stls, pop_cmd_auth;
+	pop_cmd_stls, pop_cmd_auth, pop_cmd_apop;
 /* An AUTH continuation line (pop_sasl.c). */
 void pop_sasl_line(struct pop_session *s, char *line, size_t len);
 void pop_sasl_abort(struct pop_session *s, const char *why);

@@ -160,3 +160,37 @@ void pop_login(struct pop_session *s, const struct account *account,
 	pop_ok(s, "Logged in, %u messages (%llu octets)", s->snap->count,
 	       (unsigned long long)s->snap->total_size);
 }
+
+enum pop_result pop_cmd_apop(struct pop_session *s, char *args)
+{
+	char *digest = strrchr(args, ' ');
+	struct account account;
+	enum auth_result res;
+	const char *error = "";
+
+	if (s->apop_stamp[0] == '\0') {
+		pop_err(s, "APOP is not available here");
+		return POP_BAD;
+	}
+	if (digest == NULL || digest == args) {
+		pop_err(s, "APOP needs a user name and a digest");
+		return POP_BAD;
+	}
+	*digest++ = '\0';
+	res = auth_login_apop(args, s->apop_stamp, digest, conn_local_ip(s->conn),
+			      &account, &error);
+	if (res == AUTH_FAILED) {
+		char why[400];
+
+		snprintf(why, sizeof(why), "APOP: %s", error);
+		pop_auth_failed(s, why);
+		return POP_DONE;
+	}
+	if (res == AUTH_TEMPFAIL) {
+		conn_log(s->conn, LOG_ERROR, "APOP login of %s failed: %s", args, error);
+		pop_err(s, "[SYS/TEMP] Temporary problem, try again later");
+		return POP_DONE;
+	}
+	pop_login(s, &account, "APOP");
+	return POP_DONE;
+}

@@ -10,7 +10,8 @@
 typedef int ctl_fn(int argc, char **argv);
 
 ctl_fn ctl_domain_add, ctl_domain_del, ctl_domain_list;
-ctl_fn ctl_account_add, ctl_account_del, ctl_account_list, ctl_account_passwd;
+ctl_fn ctl_account_add, ctl_account_del, ctl_account_list, ctl_account_passwd,
+	ctl_account_set;
 ctl_fn ctl_mailbox_list, ctl_message_list;
 ctl_fn ctl_deliver;
 

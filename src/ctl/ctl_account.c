@@ -130,3 +130,28 @@ int ctl_mailbox_list(int argc, char **argv)
 		return ctl_error(EX_TEMPFAIL, "%s", error);
 	return 0;
 }
+
+/* account set ADDRESS key=value...: today the admin right. */
+int ctl_account_set(int argc, char **argv)
+{
+	const char *error;
+
+	if (argc < 2)
+		return ctl_error(EX_USAGE, "usage: account set ADDRESS admin=yes|no");
+	for (int i = 1; i < argc; i++) {
+		bool admin;
+
+		if (strcmp(argv[i], "admin=yes") == 0)
+			admin = true;
+		else if (strcmp(argv[i], "admin=no") == 0)
+			admin = false;
+		else
+			return ctl_error(EX_USAGE,
+					 "account set: unknown setting '%s' (known: admin=yes|no)",
+					 argv[i]);
+		if (account_set_admin(argv[0], admin, &error) < 0)
+			return ctl_error(1, "%s", error);
+		printf("%s: admin=%s\n", argv[0], admin ? "yes" : "no");
+	}
+	return 0;
+}

@@ -42,6 +42,8 @@ static const struct ctl_command commands[] = {
 	  "remove an account with all its mail" },
 	{ "account", "passwd", "ADDRESS [--password-file FILE]", ctl_account_passwd,
 	  "set a new password" },
+	{ "account", "set", "ADDRESS admin=yes|no", ctl_account_set,
+	  "grant or take the right to act as other users (SASL authzid)" },
 	{ "mailbox", "list", "ADDRESS", ctl_mailbox_list,
 	  "list an account's mailboxes with message counts" },
 	{ "message", "list", "ADDRESS [MAILBOX]", ctl_message_list,

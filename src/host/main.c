@@ -71,7 +71,7 @@ static struct config *read_config(struct core_settings *set,
 	}
 	if (core_settings_load(cfg, set, error_r) < 0 ||
 	    tls_settings_load(cfg, tls, error_r) < 0 ||
-	    auth_settings_load(cfg, auth, error_r) < 0)
+	    auth_settings_load(cfg, auth, set->cleartext_secrets, error_r) < 0)
 		goto fail;
 	return cfg;
 fail:

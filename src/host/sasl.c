@@ -16,16 +16,28 @@
 #include "host/host.h"
 #include "host/sasl.h"
 #include "lib/config.h"
+#include "lib/core_settings.h"
 #include "lib/log.h"
 #include "mail/accounts.h"
 #include "mail/password.h"
 #include "mail/scram.h"
 #include "store/store_ops.h"
 
-/* Mechanisms Postern can verify with what it stores. */
+/* Mechanisms Postern can verify with what it stores... */
 static const char *const known_mechs[] = {
 	"PLAIN", "LOGIN", "SCRAM-SHA-256", "SCRAM-SHA-1", NULL
 };
+/* ...and those that need a plaintext-equivalent secret. */
+static const char *const cleartext_mechs[] = { "CRAM-MD5", "DIGEST-MD5", NULL };
+
+static bool in_list(const char *const *list, const char *mech)
+{
+	for (; *list != NULL; list++) {
+		if (strcasecmp(*list, mech) == 0)
+			return true;
+	}
+	return false;
+}
 
 static const struct auth_settings *cur;
 static char mech_list[256];
@@ -45,24 +57,28 @@ static const struct setting_def auth_defs[] = {
 };
 
 int auth_settings_load(struct config *cfg, struct auth_settings *set,
-		       const char **error_r)
+		       bool cleartext_secrets, const char **error_r)
 {
-	static char err[256];
+	static char err[400];
 
 	if (config_apply(cfg, "auth", auth_defs, set, error_r) < 0)
 		return -1;
 	for (size_t i = 0; i < set->mechanisms.count; i++) {
-		bool known = false;
+		const char *m = set->mechanisms.items[i];
 
-		for (const char *const *m = known_mechs; *m; m++)
-			known = known || strcasecmp(*m, set->mechanisms.items[i]) == 0;
-		if (!known) {
+		if (in_list(known_mechs, m) ||
+		    (cleartext_secrets && in_list(cleartext_mechs, m)))
+			continue;
+		if (in_list(cleartext_mechs, m))
 			snprintf(err, sizeof(err),
-				 "auth.mechanisms: %s is not one of PLAIN, LOGIN, SCRAM-SHA-256, SCRAM-SHA-1 (CRAM-MD5, DIGEST-MD5 and APOP need plaintext-equivalent secrets, which Postern does not store)",
-				 set->mechanisms.items[i]);
-			*error_r = err;
-			return -1;
-		}
+				 "auth.mechanisms: %s needs a plaintext-equivalent secret: set auth.cleartext_secrets = yes (and reset passwords) to allow it",
+				 m);
+		else
+			snprintf(err, sizeof(err),
+				 "auth.mechanisms: %s is not one of PLAIN, LOGIN, SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, DIGEST-MD5",
+				 m);
+		*error_r = err;
+		return -1;
 	}
 	return 0;
 }
@@ -208,14 +224,56 @@ static int cb_canon_user(sasl_conn_t *sconn, void *context, const char *in,
 	return SASL_OK;
 }
 
+/* authzid: acting as another user needs the admin right. */
+static int cb_proxy_policy(sasl_conn_t *sconn, void *context,
+			   const char *requested_user, unsigned rlen,
+			   const char *auth_identity, unsigned alen,
+			   const char *def_realm, unsigned urlen,
+			   struct propctx *propctx)
+{
+	char who[ADDRESS_MAX + 1], name[ACCOUNT_NAME_MAX + 1];
+	char domain[ACCOUNT_NAME_MAX + 1];
+	struct account account;
+	const char *error;
+	uint32_t flags = 0;
+	bool found;
+
+	(void)context;
+	(void)def_realm;
+	(void)urlen;
+	(void)propctx;
+	if (rlen == 0 || (rlen == alen && memcmp(requested_user, auth_identity, alen) == 0))
+		return SASL_OK;
+	if (alen > ADDRESS_MAX)
+		return SASL_NOAUTHZ;
+	memcpy(who, auth_identity, alen);
+	who[alen] = '\0';
+	if (!split_user(who, name, domain) ||
+	    store_account_get_secrets(name, domain, &account, NULL, &flags,
+				      &found, &error) < 0 || !found ||
+	    !(flags & ACCOUNT_ADMIN)) {
+		snprintf(fail_reason, sizeof(fail_reason),
+			 "%s may not act as another user", who);
+		/* Cyrus' formatter knows no precision: hand it a finished text */
+		sasl_seterror(sconn, SASL_NOLOG, "%s", fail_reason);
+		return SASL_NOAUTHZ;
+	}
+	if (active_conn != NULL)
+		conn_log(active_conn, LOG_NOTICE, "admin %s acts as %.*s", who,
+			 (int)rlen, requested_user);
+	return SASL_OK;
+}
+
 /* ---- the "postern" auxprop plugin: authPassword for SCRAM ---- */
 
 static int auxprop_lookup(void *glob_context, sasl_server_params_t *sparams,
 			  unsigned flags, const char *user, unsigned ulen)
 {
 	char who[ADDRESS_MAX + 1], name[ACCOUNT_NAME_MAX + 1];
-	char domain[ACCOUNT_NAME_MAX + 1], scram[SCRAM_SECRETS_MAX];
+	char domain[ACCOUNT_NAME_MAX + 1];
+	static struct account_secrets sec;
 	const struct propval *to_fetch, *cur_prop;
+	const struct core_settings *core = core_settings();
 	struct account account;
 	const char *error;
 	bool found;
@@ -230,8 +288,8 @@ static int auxprop_lookup(void *glob_context, sasl_server_params_t *sparams,
 	to_fetch = sparams->utils->prop_get(sparams->propctx);
 	if (to_fetch == NULL)
 		return SASL_NOMEM;
-	if (store_account_get_secrets(name, domain, &account, NULL, 0, scram,
-				      sizeof(scram), &found, &error) < 0) {
+	if (store_account_get_secrets(name, domain, &account, &sec, NULL, &found,
+				      &error) < 0) {
 		if (active_conn != NULL) {
 			active_conn->sasl_tempfail = true;
 			conn_log(active_conn, LOG_ERROR, "authentication: %s", error);
@@ -240,8 +298,12 @@ static int auxprop_lookup(void *glob_context, sasl_server_params_t *sparams,
 	}
 	if (!found)
 		return SASL_NOUSER;
+	/* the cleartext copy is used only while the admin allows it */
+	if (core == NULL || !core->cleartext_secrets)
+		sec.cleartext[0] = '\0';
 	for (cur_prop = to_fetch; cur_prop->name != NULL; cur_prop++) {
 		const char *realname = cur_prop->name;
+		char *value;
 
 		/* "*name" properties belong to the authentication identity */
 		if (flags & SASL_AUXPROP_AUTHZID) {
@@ -252,22 +314,28 @@ static int auxprop_lookup(void *glob_context, sasl_server_params_t *sparams,
 				continue;
 			realname++;
 		}
-		if (strcmp(realname, "authPassword") != 0 || scram[0] == '\0')
-			continue;	/* no userPassword: it is never stored */
+		if (strcmp(realname, "authPassword") == 0)
+			value = sec.scram;
+		else if (strcmp(realname, SASL_AUX_PASSWORD_PROP) == 0)
+			value = sec.cleartext;	/* CRAM-MD5, when allowed */
+		else
+			continue;
+		if (value[0] == '\0')
+			continue;
 		if (cur_prop->values != NULL) {
 			if (!(flags & SASL_AUXPROP_OVERRIDE))
 				continue;
 			sparams->utils->prop_erase(sparams->propctx, cur_prop->name);
 		}
-		for (char *line = scram, *next; line != NULL && *line; line = next) {
-			next = strchr(line, '\n');
+		for (char *line = value, *next; line != NULL && *line; line = next) {
+			next = value == sec.scram ? strchr(line, '\n') : NULL;
 			if (next != NULL)
 				*next++ = '\0';
 			sparams->utils->prop_set(sparams->propctx, cur_prop->name,
 						 line, (int)strlen(line));
 		}
 	}
-	explicit_bzero(scram, sizeof(scram));
+	explicit_bzero(&sec, sizeof(sec));
 	return SASL_OK;
 }
 
@@ -294,6 +362,7 @@ static sasl_callback_t global_callbacks[] = {
 	{ SASL_CB_GETOPT, (int (*)(void))(void *)cb_getopt, NULL },
 	{ SASL_CB_LOG, (int (*)(void))(void *)cb_log, NULL },
 	{ SASL_CB_SERVER_USERDB_CHECKPASS, (int (*)(void))(void *)cb_checkpass, NULL },
+	{ SASL_CB_PROXY_POLICY, (int (*)(void))(void *)cb_proxy_policy, NULL },
 	{ SASL_CB_LIST_END, NULL, NULL }
 };
 

@@ -21,8 +21,9 @@ struct auth_settings {
 	unsigned int failure_window;	/* seconds an address's count lasts */
 };
 
+/* cleartext_secrets: may CRAM-MD5 and DIGEST-MD5 be listed? */
 int auth_settings_load(struct config *cfg, struct auth_settings *set,
-		       const char **error_r);
+		       bool cleartext_secrets, const char **error_r);
 void auth_settings_free(struct auth_settings *set);
 
 /* Once per process; `set` stays in force until the next call (reload). */

@@ -37,6 +37,12 @@ static const struct setting_def log_defs[] = {
 	SETTING_DEFS_END
 };
 
+/* The part of [auth] posternctl needs too (the rest is posternd's). */
+static const struct setting_def auth_core_defs[] = {
+	{ "cleartext_secrets", SETTING_BOOL, S(cleartext_secrets), "no", 0, 0 },
+	SETTING_DEFS_END
+};
+
 static const struct core_settings *current;
 
 int core_settings_load(struct config *cfg, struct core_settings *set,
@@ -46,7 +52,8 @@ int core_settings_load(struct config *cfg, struct core_settings *set,
 	enum log_level level;
 
 	if (config_apply(cfg, "", core_defs, set, error_r) < 0 ||
-	    config_apply(cfg, "log", log_defs, set, error_r) < 0)
+	    config_apply(cfg, "log", log_defs, set, error_r) < 0 ||
+	    config_apply(cfg, "auth", auth_core_defs, set, error_r) < 0)
 		return -1;
 	if (set->data_dir[0] != '/') {
 		snprintf(err, sizeof(err),
@@ -76,6 +83,7 @@ void core_settings_free(struct core_settings *set)
 {
 	settings_free(core_defs, set);
 	settings_free(log_defs, set);
+	settings_free(auth_core_defs, set);
 }
 
 const struct core_settings *core_settings(void)

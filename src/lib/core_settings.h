@@ -17,6 +17,9 @@ struct core_settings {
 	char *pid_file;
 	unsigned int shutdown_timeout;
 	uint64_t max_message_size;
+	/* [auth] cleartext_secrets: keep a plaintext-equivalent copy of new
+	 * passwords for CRAM-MD5 and APOP (posternctl writes it) */
+	bool cleartext_secrets;
 	/* [log] */
 	char *log_level;
 	char *log_target;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/core_settings.h"
 #include "mail/accounts.h"
 #include "mail/names.h"
 #include "mail/password.h"
@@ -11,7 +12,7 @@
 #include "store/store_ops.h"
 
 /* Longest password accepted: bounded so hashing cost stays bounded. */
-#define PASSWORD_MAX 1024
+#define PASSWORD_MAX ACCOUNT_CLEARTEXT_MAX
 
 int domain_add(const char *name, const char **error_r)
 {
@@ -52,18 +53,25 @@ static int check_password(const char *password, const char **error_r)
 	return 0;
 }
 
-/* Resolve the address and hash the password: what add and passwd share. */
+/* Resolve the address and compute what is stored for the password: what
+ * add and passwd share. */
 static int resolve_and_hash(const char *address, const char *password,
-			    char *name, char *domain, char *hash, char *scram,
-			    const char **error_r)
+			    char *name, char *domain,
+			    struct account_secrets *sec, const char **error_r)
 {
+	const struct core_settings *set = core_settings();
+
+	memset(sec, 0, sizeof(*sec));
 	/* the crypt hash for USER/PASS, PLAIN and LOGIN; SCRAM secrets for
-	 * SCRAM; never the password itself */
+	 * SCRAM; a plaintext-equivalent copy only when the admin allowed it
+	 * (CRAM-MD5, APOP) */
 	if (account_resolve(address, NULL, name, domain, error_r) < 0 ||
 	    check_password(password, error_r) < 0 ||
-	    password_hash(password, hash, PASSWORD_HASH_MAX, error_r) < 0 ||
-	    scram_secrets(password, scram, SCRAM_SECRETS_MAX, error_r) < 0)
+	    password_hash(password, sec->hash, sizeof(sec->hash), error_r) < 0 ||
+	    scram_secrets(password, sec->scram, sizeof(sec->scram), error_r) < 0)
 		return -1;
+	if (set != NULL && set->cleartext_secrets)
+		snprintf(sec->cleartext, sizeof(sec->cleartext), "%s", password);
 	return 0;
 }
 
@@ -71,12 +79,13 @@ int account_add(const char *address, const char *password,
 		struct account *account_r, const char **error_r)
 {
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
-	char hash[PASSWORD_HASH_MAX], scram[SCRAM_SECRETS_MAX];
+	static struct account_secrets sec;
+	int ret = -1;
 
-	if (resolve_and_hash(address, password, name, domain, hash, scram,
-			     error_r) < 0)
-		return -1;
-	return store_account_add(name, domain, hash, scram, account_r, error_r);
+	if (resolve_and_hash(address, password, name, domain, &sec, error_r) == 0)
+		ret = store_account_add(name, domain, &sec, account_r, error_r);
+	explicit_bzero(&sec, sizeof(sec));
+	return ret;
 }
 
 int account_del(const char *address, const char **error_r)
@@ -92,12 +101,23 @@ int account_passwd(const char *address, const char *password,
 		   const char **error_r)
 {
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
-	char hash[PASSWORD_HASH_MAX], scram[SCRAM_SECRETS_MAX];
+	static struct account_secrets sec;
+	int ret = -1;
 
-	if (resolve_and_hash(address, password, name, domain, hash, scram,
-			     error_r) < 0)
+	if (resolve_and_hash(address, password, name, domain, &sec, error_r) == 0)
+		ret = store_account_set_secrets(name, domain, &sec, error_r);
+	explicit_bzero(&sec, sizeof(sec));
+	return ret;
+}
+
+int account_set_admin(const char *address, bool admin, const char **error_r)
+{
+	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
+
+	if (account_resolve(address, NULL, name, domain, error_r) < 0)
 		return -1;
-	return store_account_set_hash(name, domain, hash, scram, error_r);
+	return store_account_set_flags(name, domain, admin ? ACCOUNT_ADMIN : 0,
+				       admin ? 0 : ACCOUNT_ADMIN, error_r);
 }
 
 int account_find(const char *address, struct account *account_r,

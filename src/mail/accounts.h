@@ -4,6 +4,7 @@
 #ifndef PN_ACCOUNTS_H
 #define PN_ACCOUNTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "postern/module.h"
@@ -22,6 +23,8 @@ int account_add(const char *address, const char *password,
 int account_del(const char *address, const char **error_r);
 int account_passwd(const char *address, const char *password,
 		   const char **error_r);
+/* Grant or take away the admin right (acting as other users). */
+int account_set_admin(const char *address, bool admin, const char **error_r);
 /* An existing account, or -1 with "no such account: ..." */
 int account_find(const char *address, struct account *account_r,
 		 const char **error_r);

@@ -1,8 +1,12 @@
 /* auth.c - login names and password checks (module API auth_login_plain). */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "lib/core_settings.h"
 #include "mail/accounts.h"
@@ -52,6 +56,82 @@ enum auth_result auth_login_plain(const char *login, const char *password,
 	}
 	if (!password_verify(password, hash)) {
 		snprintf(err, sizeof(err), "wrong password for %s@%s", name, domain);
+		*error_r = err;
+		return AUTH_FAILED;
+	}
+	return AUTH_OK;
+}
+
+bool auth_apop_available(void)
+{
+	const struct core_settings *set = core_settings();
+
+	return set != NULL && set->cleartext_secrets;
+}
+
+/* MD5(timestamp password) as 32 lower-case hex digits (RFC 1939 APOP). */
+static void apop_digest(const char *timestamp, const char *password,
+			char hex[33])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	hex[0] = '\0';
+	if (ctx == NULL)
+		return;
+	if (EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, timestamp, strlen(timestamp)) == 1 &&
+	    EVP_DigestUpdate(ctx, password, strlen(password)) == 1 &&
+	    EVP_DigestFinal_ex(ctx, md, &len) == 1 && len == 16) {
+		for (unsigned int i = 0; i < 16; i++) {
+			hex[i * 2] = digits[md[i] >> 4];
+			hex[i * 2 + 1] = digits[md[i] & 15];
+		}
+		hex[32] = '\0';
+	}
+	EVP_MD_CTX_free(ctx);
+}
+
+enum auth_result auth_login_apop(const char *login, const char *timestamp,
+				 const char *digest, const char *local_ip,
+				 struct account *account_r, const char **error_r)
+{
+	static char err[ADDRESS_MAX + 64];
+	static struct account_secrets sec;
+	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
+	char expect[33], given[33];
+	size_t len = strlen(digest);
+	bool found, ok;
+
+	if (!auth_apop_available()) {
+		*error_r = "APOP is not enabled (auth.cleartext_secrets)";
+		return AUTH_FAILED;
+	}
+	if (len != 32 || account_resolve(login, local_ip, name, domain, error_r) < 0) {
+		if (len != 32)
+			*error_r = "APOP digest is not 32 hex digits";
+		return AUTH_FAILED;
+	}
+	for (size_t i = 0; i <= len; i++)
+		given[i] = (char)tolower((unsigned char)digest[i]);
+	if (store_account_get_secrets(name, domain, account_r, &sec, NULL, &found,
+				      error_r) < 0)
+		return AUTH_TEMPFAIL;
+	if (!found || sec.cleartext[0] == '\0') {
+		snprintf(err, sizeof(err), found ?
+			 "no APOP secret stored for %s@%s (reset the password)" :
+			 "unknown account %s@%s", name, domain);
+		*error_r = err;
+		explicit_bzero(&sec, sizeof(sec));
+		return AUTH_FAILED;
+	}
+	apop_digest(timestamp, sec.cleartext, expect);
+	explicit_bzero(&sec, sizeof(sec));
+	ok = expect[0] != '\0' && CRYPTO_memcmp(expect, given, 32) == 0;
+	if (!ok) {
+		snprintf(err, sizeof(err), "wrong APOP digest for %s@%s", name, domain);
 		*error_r = err;
 		return AUTH_FAILED;
 	}

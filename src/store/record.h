@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RECORD_MAX 1024
+#define RECORD_MAX 4096	/* an account with all its secrets fits */
 
 struct rec_writer {
 	uint8_t data[RECORD_MAX];

@@ -14,16 +14,24 @@
 
 #define ACCOUNT_REC_V1 1
 #define ACCOUNT_REC_V2 2	/* + SCRAM secrets */
+#define ACCOUNT_REC_V3 3	/* + flags, cleartext secret */
+
+/* An account record, decoded.  Older versions read with the new fields
+ * empty; every write is the newest version. */
+struct account_rec {
+	uint64_t id;
+	uint64_t created;
+	uint32_t flags;
+	struct account_secrets secrets;
+};
 
 struct account_ctx {
-	const char *name, *domain, *hash, *scram;
+	const char *name, *domain;
+	const struct account_secrets *secrets_in;
+	uint32_t set_flags, clear_flags;
 	struct account account;
-	char *hash_out, *scram_out;
-	size_t hash_size, scram_size;
+	struct account_rec rec;		/* what a lookup found */
 	bool found;
-	/* bodies to unlink after a removal commits */
-	uint8_t (*bodies)[BODY_ID_LEN];
-	size_t nbodies, bodies_alloc;
 };
 
 static size_t account_key(char *buf, const char *name, const char *domain)
@@ -31,14 +39,50 @@ static size_t account_key(char *buf, const char *name, const char *domain)
 	return (size_t)snprintf(buf, ADDRESS_MAX + 1, "%s/%s", domain, name);
 }
 
-static void encode_account(struct rec_writer *w, uint64_t id, uint64_t created,
-			   const char *hash, const char *scram)
+static void encode_account(struct rec_writer *w, const struct account_rec *r)
 {
-	rec_init(w, ACCOUNT_REC_V2);
-	rec_put_u64(w, id);
-	rec_put_u64(w, created);
-	rec_put_str(w, hash);
-	rec_put_str(w, scram != NULL ? scram : "");
+	rec_init(w, ACCOUNT_REC_V3);
+	rec_put_u64(w, r->id);
+	rec_put_u64(w, r->created);
+	rec_put_str(w, r->secrets.hash);
+	rec_put_str(w, r->secrets.scram);
+	rec_put_u32(w, r->flags);
+	rec_put_str(w, r->secrets.cleartext);
+}
+
+static int decode_account(const MDB_val *val, struct account_rec *r)
+{
+	struct rec_reader rd;
+	uint8_t version;
+
+	memset(r, 0, sizeof(*r));
+	rec_read_init(&rd, val->mv_data, val->mv_size);
+	version = rec_get_u8(&rd);
+	if (version < ACCOUNT_REC_V1 || version > ACCOUNT_REC_V3)
+		return store_fail("corrupt account record");
+	r->id = rec_get_u64(&rd);
+	r->created = rec_get_u64(&rd);
+	rec_get_str(&rd, r->secrets.hash, sizeof(r->secrets.hash));
+	if (version >= ACCOUNT_REC_V2)
+		rec_get_str(&rd, r->secrets.scram, sizeof(r->secrets.scram));
+	if (version >= ACCOUNT_REC_V3) {
+		r->flags = rec_get_u32(&rd);
+		rec_get_str(&rd, r->secrets.cleartext, sizeof(r->secrets.cleartext));
+	}
+	return rd.bad ? store_fail("corrupt account record") : 0;
+}
+
+static int put_account(MDB_txn *txn, MDB_val *key, const struct account_rec *r)
+{
+	static struct rec_writer w;	/* 4 KiB: not on the stack */
+	MDB_val val;
+
+	encode_account(&w, r);
+	if (w.overflow)
+		return store_fail("account record too large");
+	val.mv_size = w.len;
+	val.mv_data = w.data;
+	return mdb_put(txn, store_dbi(DB_ACCOUNTS), key, &val, 0);
 }
 
 static int account_add_txn(MDB_txn *txn, void *vctx)
@@ -47,8 +91,7 @@ static int account_add_txn(MDB_txn *txn, void *vctx)
 	char kbuf[ADDRESS_MAX + 1];
 	MDB_val key = { 0, kbuf }, dkey = { strlen(c->domain), (void *)c->domain };
 	MDB_val val;
-	struct rec_writer w;
-	uint64_t id;
+	struct account_rec r;
 	int rc;
 
 	rc = mdb_get(txn, store_dbi(DB_DOMAINS), &dkey, &val);
@@ -62,58 +105,31 @@ static int account_add_txn(MDB_txn *txn, void *vctx)
 		return store_fail("account %s@%s already exists", c->name, c->domain);
 	if (rc != MDB_NOTFOUND)
 		return rc;
-	if ((rc = store_next_id(txn, &id)) != 0)
+	memset(&r, 0, sizeof(r));
+	if ((rc = store_next_id(txn, &r.id)) != 0)
 		return rc;
-	encode_account(&w, id, (uint64_t)time(NULL), c->hash, c->scram);
-	if (w.overflow)
-		return store_fail("password hash too long");
-	val.mv_size = w.len;
-	val.mv_data = w.data;
-	if ((rc = mdb_put(txn, store_dbi(DB_ACCOUNTS), &key, &val, 0)) != 0)
+	r.created = (uint64_t)time(NULL);
+	r.secrets = *c->secrets_in;
+	if ((rc = put_account(txn, &key, &r)) != 0)
 		return rc;
-	c->account.id = id;
+	c->account.id = r.id;
 	snprintf(c->account.name, sizeof(c->account.name), "%s", c->name);
 	snprintf(c->account.domain, sizeof(c->account.domain), "%s", c->domain);
-	return store_mailbox_create_txn(txn, id, "INBOX");
+	explicit_bzero(&r, sizeof(r));
+	return store_mailbox_create_txn(txn, c->account.id, "INBOX");
 }
 
-int store_account_add(const char *name, const char *domain, const char *hash,
-		      const char *scram, struct account *account_r,
-		      const char **error_r)
+int store_account_add(const char *name, const char *domain,
+		      const struct account_secrets *secrets,
+		      struct account *account_r, const char **error_r)
 {
-	struct account_ctx c = { .name = name, .domain = domain, .hash = hash,
-				 .scram = scram };
+	struct account_ctx c = { .name = name, .domain = domain,
+				 .secrets_in = secrets };
 
 	if (store_write(account_add_txn, &c, false, error_r) < 0)
 		return -1;
 	*account_r = c.account;
 	return 0;
-}
-
-/* hash and scram may be NULL when not wanted. */
-static int decode_account(const MDB_val *val, uint64_t *id_r, char *hash,
-			  size_t hash_size, char *scram, size_t scram_size)
-{
-	struct rec_reader r;
-	char dummy[PASSWORD_HASH_MAX];
-	uint8_t version;
-
-	rec_read_init(&r, val->mv_data, val->mv_size);
-	version = rec_get_u8(&r);
-	if (version != ACCOUNT_REC_V1 && version != ACCOUNT_REC_V2)
-		return store_fail("corrupt account record");
-	*id_r = rec_get_u64(&r);
-	(void)rec_get_u64(&r);
-	if (hash != NULL)
-		rec_get_str(&r, hash, hash_size);
-	else
-		rec_get_str(&r, dummy, sizeof(dummy));
-	if (scram != NULL && scram_size > 0) {
-		scram[0] = '\0';
-		if (version >= ACCOUNT_REC_V2)
-			rec_get_str(&r, scram, scram_size);
-	}
-	return r.bad ? store_fail("corrupt account record") : 0;
 }
 
 static int account_get_txn(MDB_txn *txn, void *vctx)
@@ -128,75 +144,125 @@ static int account_get_txn(MDB_txn *txn, void *vctx)
 	c->found = rc == 0;
 	if (rc != 0)
 		return rc == MDB_NOTFOUND ? 0 : rc;
-	if ((rc = decode_account(&val, &c->account.id, c->hash_out,
-				 c->hash_size, c->scram_out, c->scram_size)) != 0)
+	if ((rc = decode_account(&val, &c->rec)) != 0)
 		return rc;
+	c->account.id = c->rec.id;
 	snprintf(c->account.name, sizeof(c->account.name), "%s", c->name);
 	snprintf(c->account.domain, sizeof(c->account.domain), "%s", c->domain);
 	return 0;
+}
+
+int store_account_get_secrets(const char *name, const char *domain,
+			      struct account *account_r,
+			      struct account_secrets *secrets_r,
+			      uint32_t *flags_r, bool *found_r,
+			      const char **error_r)
+{
+	struct account_ctx *c = calloc(1, sizeof(*c));
+	int ret;
+
+	if (c == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	c->name = name;
+	c->domain = domain;
+	ret = store_read(account_get_txn, c, error_r);
+	if (ret == 0) {
+		*found_r = c->found;
+		if (c->found) {
+			*account_r = c->account;
+			if (secrets_r != NULL)
+				*secrets_r = c->rec.secrets;
+			if (flags_r != NULL)
+				*flags_r = c->rec.flags;
+		}
+	}
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+	return ret;
 }
 
 int store_account_get(const char *name, const char *domain,
 		      struct account *account_r, char *hash_r, size_t hash_size,
 		      bool *found_r, const char **error_r)
 {
-	return store_account_get_secrets(name, domain, account_r, hash_r,
-					 hash_size, NULL, 0, found_r, error_r);
-}
+	struct account_secrets *sec = NULL;
+	int ret;
 
-int store_account_get_secrets(const char *name, const char *domain,
-			      struct account *account_r, char *hash_r,
-			      size_t hash_size, char *scram_r, size_t scram_size,
-			      bool *found_r, const char **error_r)
-{
-	struct account_ctx c = { .name = name, .domain = domain,
-				 .hash_out = hash_r, .hash_size = hash_size,
-				 .scram_out = scram_r, .scram_size = scram_size };
-
-	if (store_read(account_get_txn, &c, error_r) < 0)
+	if (hash_r != NULL && (sec = malloc(sizeof(*sec))) == NULL) {
+		*error_r = "out of memory";
 		return -1;
-	*found_r = c.found;
-	if (c.found)
-		*account_r = c.account;
-	return 0;
+	}
+	ret = store_account_get_secrets(name, domain, account_r, sec, NULL,
+					found_r, error_r);
+	if (ret == 0 && *found_r && sec != NULL)
+		snprintf(hash_r, hash_size, "%s", sec->hash);
+	if (sec != NULL) {
+		explicit_bzero(sec, sizeof(*sec));
+		free(sec);
+	}
+	return ret;
 }
 
-static int account_set_hash_txn(MDB_txn *txn, void *vctx)
+/* Read-modify-write of an account record. */
+static int account_update_txn(MDB_txn *txn, void *vctx)
 {
 	struct account_ctx *c = vctx;
 	char kbuf[ADDRESS_MAX + 1];
 	MDB_val key = { 0, kbuf }, val;
-	struct rec_reader r;
-	struct rec_writer w;
-	uint64_t id, created;
 	int rc;
 
 	key.mv_size = account_key(kbuf, c->name, c->domain);
 	rc = mdb_get(txn, store_dbi(DB_ACCOUNTS), &key, &val);
 	if (rc == MDB_NOTFOUND)
 		return store_fail("no such account: %s@%s", c->name, c->domain);
-	if (rc != 0)
+	if (rc != 0 || (rc = decode_account(&val, &c->rec)) != 0)
 		return rc;
-	rec_read_init(&r, val.mv_data, val.mv_size);
-	(void)rec_get_u8(&r);
-	id = rec_get_u64(&r);
-	created = rec_get_u64(&r);
-	if (r.bad)
-		return store_fail("corrupt account record");
-	encode_account(&w, id, created, c->hash, c->scram);
-	val.mv_size = w.len;
-	val.mv_data = w.data;
-	return mdb_put(txn, store_dbi(DB_ACCOUNTS), &key, &val, 0);
+	if (c->secrets_in != NULL)
+		c->rec.secrets = *c->secrets_in;
+	c->rec.flags = (c->rec.flags | c->set_flags) & ~c->clear_flags;
+	rc = put_account(txn, &key, &c->rec);
+	explicit_bzero(&c->rec, sizeof(c->rec));
+	return rc;
 }
 
-int store_account_set_hash(const char *name, const char *domain,
-			   const char *hash, const char *scram,
-			   const char **error_r)
+int store_account_set_secrets(const char *name, const char *domain,
+			      const struct account_secrets *secrets,
+			      const char **error_r)
 {
-	struct account_ctx c = { .name = name, .domain = domain, .hash = hash,
-				 .scram = scram };
+	struct account_ctx *c = calloc(1, sizeof(*c));
+	int ret;
 
-	return store_write(account_set_hash_txn, &c, false, error_r);
+	if (c == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	c->name = name;
+	c->domain = domain;
+	c->secrets_in = secrets;
+	ret = store_write(account_update_txn, c, false, error_r);
+	free(c);
+	return ret;
+}
+
+int store_account_set_flags(const char *name, const char *domain,
+			    uint32_t set, uint32_t clear, const char **error_r)
+{
+	struct account_ctx *c = calloc(1, sizeof(*c));
+	int ret;
+
+	if (c == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	c->name = name;
+	c->domain = domain;
+	c->set_flags = set;
+	c->clear_flags = clear;
+	ret = store_write(account_update_txn, c, false, error_r);
+	free(c);
+	return ret;
 }
 
 void store_body_list_add(struct body_list *l, const uint8_t id[BODY_ID_LEN])
@@ -227,7 +293,7 @@ static int account_del_txn(MDB_txn *txn, void *vctx)
 	struct account_del_ctx *c = vctx;
 	char kbuf[ADDRESS_MAX + 1];
 	MDB_val key = { 0, kbuf }, val;
-	uint64_t id;
+	struct account_rec r;
 	int rc;
 
 	c->bodies.count = 0;	/* the transaction may be retried */
@@ -235,11 +301,11 @@ static int account_del_txn(MDB_txn *txn, void *vctx)
 	rc = mdb_get(txn, store_dbi(DB_ACCOUNTS), &key, &val);
 	if (rc == MDB_NOTFOUND)
 		return store_fail("no such account: %s@%s", c->name, c->domain);
-	if (rc != 0 || (rc = decode_account(&val, &id, NULL, 0, NULL, 0)) != 0)
+	if (rc != 0 || (rc = decode_account(&val, &r)) != 0)
 		return rc;
 	if ((rc = mdb_del(txn, store_dbi(DB_ACCOUNTS), &key, NULL)) != 0)
 		return rc;
-	return store_mailboxes_remove_txn(txn, id, &c->bodies);
+	return store_mailboxes_remove_txn(txn, r.id, &c->bodies);
 }
 
 int store_account_del(const char *name, const char *domain,
@@ -278,14 +344,16 @@ static int account_list_txn(MDB_txn *txn, void *vctx)
 		return rc;
 	rc = mdb_cursor_get(cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
 	for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+		static struct account_rec r;
 		struct account a;
 		const char *k = key.mv_data, *slash;
 
 		if (key.mv_size < plen || memcmp(k, prefix, plen) != 0)
 			break;
 		slash = memchr(k, '/', key.mv_size);
-		if (slash == NULL || decode_account(&val, &a.id, NULL, 0, NULL, 0) != 0)
+		if (slash == NULL || decode_account(&val, &r) != 0)
 			continue;
+		a.id = r.id;
 		snprintf(a.domain, sizeof(a.domain), "%.*s", (int)(slash - k), k);
 		snprintf(a.name, sizeof(a.name), "%.*s",
 			 (int)(key.mv_size - (size_t)(slash - k) - 1), slash + 1);

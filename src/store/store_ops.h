@@ -20,22 +20,38 @@ typedef void store_name_cb(const char *name, void *ctx);
 int store_domain_list(store_name_cb *cb, void *ctx, const char **error_r);
 
 /* Accounts (INBOX is created with the account). */
-/* scram: SCRAM secrets in authPassword form, one per line (or NULL). */
-int store_account_add(const char *name, const char *domain, const char *hash,
-		      const char *scram, struct account *account_r,
-		      const char **error_r);
+#define ACCOUNT_ADMIN 0x0001u		/* may act as other users (authzid) */
+#define ACCOUNT_SCRAM_MAX 400
+#define ACCOUNT_CLEARTEXT_MAX 1024
+
+/* What is stored to check a password: a crypt hash always, SCRAM secrets
+ * (RFC 5803, one per line), and only where auth.cleartext_secrets allows
+ * it, a plaintext-equivalent copy for CRAM-MD5 and APOP. */
+struct account_secrets {
+	char hash[PASSWORD_HASH_MAX];
+	char scram[ACCOUNT_SCRAM_MAX];
+	char cleartext[ACCOUNT_CLEARTEXT_MAX + 1];
+};
+
+int store_account_add(const char *name, const char *domain,
+		      const struct account_secrets *secrets,
+		      struct account *account_r, const char **error_r);
 /* *found_r false (and 0 returned) when there is no such account. */
 int store_account_get(const char *name, const char *domain,
 		      struct account *account_r, char *hash_r, size_t hash_size,
 		      bool *found_r, const char **error_r);
-/* The same with the SCRAM secrets (scram_r may be NULL). */
+/* Everything: secrets_r and flags_r may be NULL. */
 int store_account_get_secrets(const char *name, const char *domain,
-			      struct account *account_r, char *hash_r,
-			      size_t hash_size, char *scram_r, size_t scram_size,
-			      bool *found_r, const char **error_r);
-int store_account_set_hash(const char *name, const char *domain,
-			   const char *hash, const char *scram,
-			   const char **error_r);
+			      struct account *account_r,
+			      struct account_secrets *secrets_r,
+			      uint32_t *flags_r, bool *found_r,
+			      const char **error_r);
+int store_account_set_secrets(const char *name, const char *domain,
+			      const struct account_secrets *secrets,
+			      const char **error_r);
+/* Set and clear flag bits (ACCOUNT_*). */
+int store_account_set_flags(const char *name, const char *domain,
+			    uint32_t set, uint32_t clear, const char **error_r);
 /* Removes the account with all its mailboxes and messages. */
 int store_account_del(const char *name, const char *domain,
 		      const char **error_r);

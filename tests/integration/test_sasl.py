@@ -175,11 +175,17 @@ def test_mechanism_list_setting(server_factory):
 
 
 def test_unknown_mechanism_setting_is_a_config_error(server_factory):
-    srv = server_factory(start=False, **{"auth.mechanisms": "PLAIN, CRAM-MD5"})
     from conftest import POSTERND
+    srv = server_factory(start=False, **{"auth.mechanisms": "PLAIN, NTLM"})
     res = subprocess.run([str(POSTERND), "-t", "-c", str(srv.conf)], capture_output=True)
     assert res.returncode == 1
-    assert b"auth.mechanisms: CRAM-MD5 is not one of" in res.stderr
+    assert b"auth.mechanisms: NTLM is not one of" in res.stderr
+    # plaintext-equivalent mechanisms only when the admin allows the secret
+    srv.conf.write_text(srv.conf.read_text().replace("PLAIN, NTLM", "PLAIN, CRAM-MD5"))
+    res = subprocess.run([str(POSTERND), "-t", "-c", str(srv.conf)], capture_output=True)
+    assert res.returncode == 1
+    assert b"CRAM-MD5 needs a plaintext-equivalent secret: set auth.cleartext_secrets = yes" \
+        in res.stderr
 
 
 def test_curl_auth_plain_and_login(server):
@@ -249,3 +255,88 @@ def test_fail2ban_filter_matches_failed_logins(server):
                          capture_output=True, timeout=60)
     out = res.stdout.decode()
     assert "127.0.0.1" in out and "10.9.9.9" not in out.split("Lines:")[0], out
+
+
+def test_admin_may_act_as_another_user(server):
+    server.add_account("boss", "boss-pass")
+    server.deliver(message(7))
+    r = server.raw()
+    r.line()
+    assert r.cmd(f"AUTH PLAIN {plain('boss', 'boss-pass', authzid=USER)}") == \
+        b"-ERR [AUTH] Invalid user name or password"
+    r.close()
+    server.wait_log("boss@example.test may not act as another user")
+    server.ctl("account", "set", "boss", "admin=yes")
+    r = server.raw()
+    r.line()
+    # the admin's own password opens jsmith's mailbox, and the log says so
+    assert r.cmd(f"AUTH PLAIN {plain('boss', 'boss-pass', authzid=USER)}").startswith(
+        b"+OK Logged in, 1 message")
+    r.close()
+    server.wait_log("admin boss@example.test acts as jsmith@example.test")
+    res = server.ctl("account", "set", "boss", "admin=maybe", check=False)
+    assert res.returncode == 64 and b"unknown setting 'admin=maybe'" in res.stderr
+
+
+def test_no_apop_or_cram_md5_by_default(server):
+    r = server.raw()
+    # no timestamp in the greeting: APOP is not offered
+    assert r.line() == b"+OK Postern POP3 server ready"
+    assert r.cmd("APOP jsmith 0123456789abcdef0123456789abcdef") == \
+        b"-ERR APOP is not available here"
+    assert r.cmd("AUTH CRAM-MD5") == b"-ERR Mechanism CRAM-MD5 is not available"
+    r.close()
+
+
+@pytest.fixture
+def cleartext_server(server_factory):
+    """A server that keeps plaintext-equivalent secrets (CRAM-MD5, APOP)."""
+    srv = server_factory(start=False, **{
+        "auth.cleartext_secrets": "yes",
+        "auth.mechanisms": "PLAIN, LOGIN, SCRAM-SHA-256, CRAM-MD5"})
+    # passwords set before the setting have no such secret: set it again
+    srv.ctl("account", "passwd", USER, input=(PASSWORD + "\n").encode())
+    return srv.start()
+
+
+def test_apop(cleartext_server):
+    import poplib
+    srv = cleartext_server
+    srv.deliver(message(1))
+    p = srv.connect()
+    assert b"<" in p.getwelcome() and b"@" in p.getwelcome()
+    assert p.apop(USER, PASSWORD).startswith(b"+OK Logged in, 1 message")
+    p.quit()
+    srv.wait_log("logged in (APOP)")
+    p = srv.connect()
+    with pytest.raises(poplib.error_proto, match=r"\[AUTH\]"):
+        p.apop(USER, "wrong-password")
+    srv.wait_log("authentication failed: APOP: wrong APOP digest for jsmith@example.test")
+    r = srv.raw()
+    r.line()
+    assert r.cmd("APOP jsmith") == b"-ERR APOP needs a user name and a digest"
+    assert r.cmd("APOP jsmith nothex") == b"-ERR [AUTH] Invalid user name or password"
+    r.close()
+
+
+def test_apop_timestamps_differ(cleartext_server):
+    greetings = set()
+    for _ in range(3):
+        r = cleartext_server.raw()
+        greetings.add(r.line())
+        r.close()
+    assert len(greetings) == 3  # a replayed digest never fits another session
+
+
+def test_cram_md5_with_curl(cleartext_server):
+    srv = cleartext_server
+    srv.deliver(message(1))
+    res = subprocess.run(["curl", "-s", "--login-options", "AUTH=CRAM-MD5",
+                          f"pop3://127.0.0.1:{srv.port}/1", "-u", f"{USER}:{PASSWORD}"],
+                         capture_output=True, timeout=30)
+    assert res.returncode == 0 and res.stdout == message(1)
+    srv.wait_log("logged in (CRAM-MD5)")
+    res = subprocess.run(["curl", "-s", "--login-options", "AUTH=CRAM-MD5",
+                          f"pop3://127.0.0.1:{srv.port}/", "-u", f"{USER}:wrong"],
+                         capture_output=True, timeout=30)
+    assert res.returncode == 67

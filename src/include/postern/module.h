@@ -156,6 +156,13 @@ enum auth_result auth_login_plain(const char *login, const char *password,
 				  const char *local_ip, struct account *account_r,
 				  const char **error_r);
 
+/* APOP (RFC 1939): only where a plaintext-equivalent secret is kept
+ * (auth.cleartext_secrets).  digest: hex MD5 of timestamp and password. */
+bool auth_apop_available(void);
+enum auth_result auth_login_apop(const char *login, const char *timestamp,
+				 const char *digest, const char *local_ip,
+				 struct account *account_r, const char **error_r);
+
 /* SASL through Cyrus SASL (the host's [auth] settings).  The mechanisms a
  * connection may use depend on TLS, the client address and
  * auth.allow_plaintext; data in and out is raw (the module does base64). */
