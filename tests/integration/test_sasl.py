@@ -340,3 +340,24 @@ def test_cram_md5_with_curl(cleartext_server):
                           f"pop3://127.0.0.1:{srv.port}/", "-u", f"{USER}:wrong"],
                          capture_output=True, timeout=30)
     assert res.returncode == 67
+
+
+def test_store_fault_at_login_is_sys_temp(server):
+    """A damaged account record (written with python3-lmdb, beside the
+    running server) is a store fault: [SYS/TEMP], not [AUTH], for every way
+    of logging in, and the log says what is wrong."""
+    lmdb = pytest.importorskip("lmdb")
+    env = lmdb.open(str(server.root / "data" / "store.mdb"), subdir=False,
+                    max_dbs=16, map_size=1 << 30)
+    accounts = env.open_db(b"accounts", create=False)
+    with env.begin(write=True) as txn:
+        txn.put(b"example.test/" + USER.encode(), b"\x63garbage", db=accounts)
+    env.close()
+    r = server.raw()
+    r.line()
+    r.cmd(f"USER {USER}")
+    assert r.cmd(f"PASS {PASSWORD}") == b"-ERR [SYS/TEMP] Temporary problem, try again later"
+    assert r.cmd(f"AUTH PLAIN {plain()}") == \
+        b"-ERR [SYS/TEMP] Temporary problem, try again later"
+    r.close()
+    server.wait_log("corrupt account record")
