@@ -48,8 +48,8 @@ static const struct ctl_command commands[] = {
 	  "list an account's mailboxes with message counts" },
 	{ "message", "list", "ADDRESS [MAILBOX]", ctl_message_list,
 	  "list messages: uid, size, flags (S = seen), UIDL" },
-	{ "deliver", NULL, "ADDRESS < message", ctl_deliver,
-	  "deliver an RFC 5322 message into the account's INBOX" },
+	{ "deliver", NULL, "ADDRESS [FILE...] (< message)", ctl_deliver,
+	  "deliver RFC 5322 messages (stdin, or one per file) into the INBOX" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
