@@ -16,6 +16,7 @@
 #include "host/host.h"
 #include "host/modules.h"
 #include "host/auth_penalty.h"
+#include "mail/auth_cache.h"
 #include "host/sasl.h"
 #include "host/tls.h"
 #include "lib/config.h"
@@ -256,6 +257,7 @@ static int exit_cleanly(int status)
 	tls_settings_free(&tls_set);
 	sasl_global_done();
 	auth_penalty_free_all();
+	auth_cache_clear();
 	auth_settings_free(&auth_set);
 	if (settings.data_dir != NULL)
 		core_settings_free(&settings);

@@ -189,7 +189,7 @@ static int cb_checkpass(sasl_conn_t *sconn, void *context, const char *user,
 		snprintf(fail_reason, sizeof(fail_reason), "unknown account %s", user);
 		return SASL_NOUSER;
 	}
-	ok = password_verify(pw, hash);
+	ok = password_verify_cached(user, pw, hash);
 	explicit_bzero(pw, sizeof(pw));
 	if (!ok)
 		snprintf(fail_reason, sizeof(fail_reason), "wrong password for %s", user);

@@ -8,6 +8,8 @@
 #include "lib/config.h"
 #include "lib/core_settings.h"
 #include "lib/log.h"
+#include "mail/auth_cache.h"
+#include "mail/password.h"
 
 #ifndef PKGLIBDIR
 #define PKGLIBDIR "/usr/local/lib/postern"
@@ -40,6 +42,9 @@ static const struct setting_def log_defs[] = {
 /* The part of [auth] posternctl needs too (the rest is posternd's). */
 static const struct setting_def auth_core_defs[] = {
 	{ "cleartext_secrets", SETTING_BOOL, S(cleartext_secrets), "no", 0, 0 },
+	{ "cache_ttl", SETTING_SECONDS, S(auth_cache_ttl), "1h", 0, 86400 },
+	/* 0: libxcrypt's default yescrypt cost (about 18 ms here); 1-11 */
+	{ "password_cost", SETTING_UINT, S(password_cost), "0", 0, 11 },
 	SETTING_DEFS_END
 };
 
@@ -94,4 +99,8 @@ const struct core_settings *core_settings(void)
 void core_settings_set_current(const struct core_settings *set)
 {
 	current = set;
+	if (set != NULL) {
+		auth_cache_set_ttl(set->auth_cache_ttl);
+		password_set_cost(set->password_cost);
+	}
 }

@@ -20,6 +20,8 @@ struct core_settings {
 	/* [auth] cleartext_secrets: keep a plaintext-equivalent copy of new
 	 * passwords for CRAM-MD5 and APOP (posternctl writes it) */
 	bool cleartext_secrets;
+	unsigned int auth_cache_ttl;	/* seconds; 0: no cache */
+	unsigned int password_cost;	/* yescrypt cost of new hashes */
 	/* [log] */
 	char *log_level;
 	char *log_target;

@@ -37,7 +37,7 @@ enum auth_result auth_login_plain(const char *login, const char *password,
 {
 	static char err[ADDRESS_MAX + 64];
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
-	char hash[PASSWORD_HASH_MAX];
+	char hash[PASSWORD_HASH_MAX], who[ADDRESS_MAX + 1];
 	bool found;
 
 	if (account_resolve(login, local_ip, name, domain, error_r) < 0) {
@@ -54,7 +54,8 @@ enum auth_result auth_login_plain(const char *login, const char *password,
 		*error_r = err;
 		return AUTH_FAILED;
 	}
-	if (!password_verify(password, hash)) {
+	snprintf(who, sizeof(who), "%s@%s", name, domain);
+	if (!password_verify_cached(who, password, hash)) {
 		snprintf(err, sizeof(err), "wrong password for %s@%s", name, domain);
 		*error_r = err;
 		return AUTH_FAILED;

@@ -5,7 +5,15 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mail/auth_cache.h"
 #include "mail/password.h"
+
+static unsigned int hash_cost;
+
+void password_set_cost(unsigned int cost)
+{
+	hash_cost = cost;
+}
 
 int password_hash(const char *password, char *hash_r, size_t size,
 		  const char **error_r)
@@ -13,7 +21,7 @@ int password_hash(const char *password, char *hash_r, size_t size,
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data data;
 
-	if (crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)) == NULL) {
+	if (crypt_gensalt_rn("$y$", hash_cost, NULL, 0, salt, sizeof(salt)) == NULL) {
 		*error_r = "cannot make a yescrypt salt (libxcrypt)";
 		return -1;
 	}
@@ -56,6 +64,17 @@ bool password_verify(const char *password, const char *hash)
 	ok = consttime_equal(data.output, hash);
 	explicit_bzero(&data, sizeof(data));
 	return ok;
+}
+
+bool password_verify_cached(const char *user, const char *password,
+			    const char *hash)
+{
+	if (auth_cache_check(user, hash, password))
+		return true;
+	if (!password_verify(password, hash))
+		return false;
+	auth_cache_store(user, hash, password);
+	return true;
 }
 
 void password_verify_dummy(const char *password)

@@ -9,6 +9,12 @@
 int password_hash(const char *password, char *hash_r, size_t size,
 		  const char **error_r);
 bool password_verify(const char *password, const char *hash);
+/* The same, answered from the verified-password cache when it can be
+ * (mail/auth_cache.h); user is "name@domain". */
+bool password_verify_cached(const char *user, const char *password,
+			    const char *hash);
+/* yescrypt cost for new hashes: 0 = libxcrypt's default, 1-11. */
+void password_set_cost(unsigned int cost);
 /* Spend the time a real verification takes (unknown users). */
 void password_verify_dummy(const char *password);
 /* Is this a hash libxcrypt can verify (for imports)? */

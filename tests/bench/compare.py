@@ -187,7 +187,9 @@ ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain
-auth_cache_size = 0
+# tuned as a provider would: verified passwords cached, as Postern does
+auth_cache_size = 10M
+auth_cache_ttl = 1 hour
 first_valid_uid = 0
 mail_location = maildir:~/Maildir
 pop3_uidl_format = %08Xu%08Xv

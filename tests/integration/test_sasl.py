@@ -361,3 +361,25 @@ def test_store_fault_at_login_is_sys_temp(server):
         b"-ERR [SYS/TEMP] Temporary problem, try again later"
     r.close()
     server.wait_log("corrupt account record")
+
+
+def test_verified_password_cache_follows_password_changes(server):
+    """Repeated logins are served from the cache; a new password makes the
+    old one fail at once, and the new one work, with the cache on."""
+    for _ in range(3):
+        p = server.pop()
+        p.quit()
+    server.ctl("account", "passwd", USER, input=b"brand-new-pass\n")
+    r = server.raw()
+    r.line()
+    r.cmd(f"USER {USER}")
+    assert r.cmd(f"PASS {PASSWORD}").startswith(b"-ERR [AUTH]")
+    r.close()
+    p = server.pop(USER, "brand-new-pass")
+    p.quit()
+    # AUTH PLAIN goes through the same cache
+    for _ in range(2):
+        r = server.raw()
+        r.line()
+        assert r.cmd(f"AUTH PLAIN {plain(password='brand-new-pass')}").startswith(b"+OK")
+        r.close()
