@@ -138,7 +138,9 @@ static void seg_pop(struct conn *c)
 
 static struct buf *tail_mem(struct conn *c)
 {
-	if (c->tail == NULL || c->tail->is_file)
+	/* never append behind bytes already sent: a segment being written
+	 * would keep everything ever queued while the client reads slowly */
+	if (c->tail == NULL || c->tail->is_file || c->tail->pos > 0)
 		seg_new(c, false);
 	return &c->tail->mem;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +21,9 @@
 
 #define LISTEN_BACKLOG 1024
 #define ACCEPTS_PER_EVENT 64
+/* Out of descriptors: stop accepting this long instead of spinning on a
+ * listener that stays readable. */
+#define ACCEPT_PAUSE 1.0
 
 struct ip_count {
 	struct ip_count *next;
@@ -73,6 +77,44 @@ void service_ip_add(struct service *svc, const char *ip, int delta)
 	}
 }
 
+static ev_timer accept_pause;
+static struct service *paused_svc;
+
+static void listeners_set(struct service *svc, bool on)
+{
+	for (struct listener *l = svc->listeners; l != NULL; l = l->next) {
+		if (on)
+			ev_io_start(host_loop(), &l->io);
+		else
+			ev_io_stop(host_loop(), &l->io);
+	}
+}
+
+static void on_accept_resume(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (paused_svc != NULL)
+		listeners_set(paused_svc, true);
+	paused_svc = NULL;
+}
+
+/* Out of file descriptors: pause this service's listeners for a moment
+ * (one log line per pause), so the loop does not spin on them. */
+static void pause_accepting(struct service *svc, const struct listener *l, int err)
+{
+	if (paused_svc != NULL)
+		return;
+	log_msg(LOG_ERROR, svc->mod->log_tag,
+		"cannot accept on %s: %s - not accepting for %.0f s; raise the open files limit (ulimit -n) or lower %s.channels",
+		l->addr, strerror(err), ACCEPT_PAUSE, svc->mod->name);
+	listeners_set(svc, false);
+	paused_svc = svc;
+	ev_timer_init(&accept_pause, on_accept_resume, ACCEPT_PAUSE, 0.);
+	ev_timer_start(host_loop(), &accept_pause);
+}
+
 static void refuse(struct service *svc, int fd, const char *why)
 {
 	const char *reply = svc->mod->protocol->busy_reply;
@@ -102,9 +144,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
-				log_msg(LOG_ERROR, svc->mod->log_tag,
-					"cannot accept on %s: %s - raise the open files limit (ulimit -n)",
-					l->addr, strerror(errno));
+				pause_accepting(svc, l, errno);
 			else if (errno != EAGAIN && errno != EINTR &&
 				 errno != ECONNABORTED)
 				log_msg(LOG_ERROR, svc->mod->log_tag,
@@ -252,6 +292,27 @@ int service_check(const struct service *svc, const char **error_r)
 	return 0;
 }
 
+/* Each session needs a descriptor, two while a large message streams. */
+static void check_fd_limit(const struct service *svc,
+			   const struct listener_settings *ls)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)ls->channels * 2 + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want)
+		log_msg(LOG_WARNING, svc->mod->log_tag,
+			"open files limit %llu is below what %s.channels = %u may need (%llu): raise it (ulimit -n, LimitNOFILE=) or lower channels",
+			(unsigned long long)rl.rlim_cur, svc->mod->name, ls->channels,
+			(unsigned long long)want);
+}
+
 int service_start(struct service *svc, const char **error_r)
 {
 	const struct listener_settings *ls = service_listener_settings(svc);
@@ -263,6 +324,7 @@ int service_start(struct service *svc, const char **error_r)
 	}
 	if (service_check(svc, error_r) < 0)
 		return -1;
+	check_fd_limit(svc, ls);
 	for (size_t i = 0; i < ls->listen.count; i++) {
 		if (open_listener(svc, ls->listen.items[i], false, error_r) < 0)
 			return -1;
@@ -276,6 +338,10 @@ int service_start(struct service *svc, const char **error_r)
 
 void service_stop_listening(struct service *svc)
 {
+	if (paused_svc == svc) {
+		ev_timer_stop(host_loop(), &accept_pause);
+		paused_svc = NULL;
+	}
 	while (svc->listeners != NULL) {
 		struct listener *l = svc->listeners;
 

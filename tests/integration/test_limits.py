@@ -174,3 +174,41 @@ def test_many_idle_connections_then_work(server_factory):
     p.quit()
     for s in socks:
         s.close()
+
+
+def test_out_of_descriptors_pauses_instead_of_spinning(server_factory):
+    """With few file descriptors and many clients, posternd stops accepting
+    for a moment instead of burning CPU and flooding the log, then serves
+    again once descriptors are free."""
+    import os
+    import resource
+    from conftest import wait_port
+    srv = server_factory(start=False, **{"pop.channels_per_ip": "0"})
+    errf = open(srv.errfile, "ab")
+    proc = subprocess.Popen(
+        [str(POSTERND), "-f", "-c", str(srv.conf)], stdout=errf, stderr=errf,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40)))
+    try:
+        wait_port(srv.port, proc)
+        srv.wait_log("open files limit 40 is below what pop.channels")
+        socks = []
+        for _ in range(60):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", srv.port), timeout=2))
+            except OSError:
+                break
+        time.sleep(2)
+        with open(f"/proc/{proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        assert cpu < 1.0, f"posternd used {cpu:.2f} s of CPU in 2 s"
+        assert 1 <= srv.log().count("not accepting for 1 s") <= 5
+        for s in socks:
+            s.close()
+        time.sleep(1.5)
+        p = srv.pop()
+        p.quit()
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0
+        errf.close()
