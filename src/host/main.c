@@ -40,6 +40,19 @@ static const char *config_path = DEFAULT_CONFIG;
 static char **overrides;
 static size_t n_overrides;
 
+/* Before the loop waits: commit the Seen flags this turn's RETRs queued,
+ * in one transaction, so other sessions see them at once. */
+static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
+{
+	const char *error;
+
+	(void)l;
+	(void)w;
+	(void)revents;
+	if (store_seen_flush(&error) < 0)
+		log_msg(LOG_WARNING, "STORE", "cannot record Seen flags: %s", error);
+}
+
 static void on_conn_closed(void)
 {
 	if (shutting_down && conn_total() == 0)
@@ -251,7 +264,11 @@ static void daemon_ready(void)
 /* Release everything, so a leak checker sees only real leaks. */
 static int exit_cleanly(int status)
 {
+	const char *error;
+
 	modules_unload();
+	if (store_is_open() && store_seen_flush(&error) < 0)
+		log_msg(LOG_WARNING, "STORE", "cannot record Seen flags: %s", error);
 	store_close();
 	tls_deconfigure();
 	tls_settings_free(&tls_set);
@@ -272,6 +289,7 @@ int main(int argc, char **argv)
 {
 	bool foreground = false, check_only = false;
 	ev_signal sig_hup, sig_term, sig_int;
+	ev_prepare prepare;
 	struct config *cfg;
 	const char *error;
 	int opt;
@@ -370,6 +388,9 @@ int main(int argc, char **argv)
 	}
 	daemon_ready();
 
+	store_seen_defer(true);
+	ev_prepare_init(&prepare, on_prepare);
+	ev_prepare_start(loop, &prepare);
 	ev_signal_init(&sig_hup, on_sighup, SIGHUP);
 	ev_signal_init(&sig_term, on_sigterm, SIGTERM);
 	ev_signal_init(&sig_int, on_sigterm, SIGINT);

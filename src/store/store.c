@@ -200,9 +200,12 @@ static int run_txn(store_txn_fn *fn, void *ctx, unsigned int flags,
 	return -1;
 }
 
-int store_write(store_txn_fn *fn, void *ctx, bool nosync, const char **error_r)
+int store_write(store_txn_fn *fn, void *ctx, bool lazy, const char **error_r)
 {
-	return run_txn(fn, ctx, nosync ? MDB_NOSYNC : 0, error_r);
+	/* lazy: data pages are synced, the meta page is not.  LMDB keeps its
+	 * integrity this way (a power cut may undo this commit), whereas
+	 * MDB_NOSYNC could leave a meta page pointing at unwritten pages */
+	return run_txn(fn, ctx, lazy ? MDB_NOMETASYNC : 0, error_r);
 }
 
 int store_read(store_txn_fn *fn, void *ctx, const char **error_r)

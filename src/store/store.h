@@ -42,10 +42,17 @@ MDB_dbi store_dbi(enum store_db db);
 
 /* Run fn inside a write transaction, retrying when the map had to grow or
  * another process grew it.  fn returns 0, an LMDB code, or STORE_EFAIL.
- * `nosync` commits without waiting for the disk (Seen flags): durable at
- * the next synced commit. */
+ * `lazy` commits without syncing the meta page (MDB_NOMETASYNC): the store
+ * stays intact, but a power cut may undo this commit (Seen flags). */
 typedef int store_txn_fn(MDB_txn *txn, void *ctx);
-int store_write(store_txn_fn *fn, void *ctx, bool nosync, const char **error_r);
+int store_write(store_txn_fn *fn, void *ctx, bool lazy, const char **error_r);
+
+/* Seen flags in groups: with deferral on (posternd), message_set_seen()
+ * only queues, and store_seen_flush() - called before the event loop waits
+ * - commits everything queued in one lazy transaction.  Off (posternctl),
+ * each call commits at once. */
+void store_seen_defer(bool on);
+int store_seen_flush(const char **error_r);
 int store_read(store_txn_fn *fn, void *ctx, const char **error_r);
 
 /* Set the reason for a STORE_EFAIL and return STORE_EFAIL. */

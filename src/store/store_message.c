@@ -255,42 +255,74 @@ int message_body_open(const struct msg_info *msg, int *fd_r)
 
 /* ---- Seen ---- */
 
-struct seen_ctx {
+struct seen_mark {
 	uint64_t mailbox_id;
 	uint32_t uid;
 };
 
+static struct seen_mark *seen_queue;
+static size_t seen_count, seen_alloc;
+static bool seen_deferred;
+
 static int seen_txn(MDB_txn *txn, void *vctx)
 {
-	struct seen_ctx *c = vctx;
-	struct message_rec m;
-	struct rec_writer w;
-	uint8_t kbuf[12];
-	MDB_val key = { sizeof(kbuf), kbuf }, val;
-	int rc;
+	(void)vctx;
+	for (size_t i = 0; i < seen_count; i++) {
+		struct message_rec m;
+		struct rec_writer w;
+		uint8_t kbuf[12];
+		MDB_val key = { sizeof(kbuf), kbuf }, val;
+		int rc;
 
-	store_message_key(kbuf, c->mailbox_id, c->uid);
-	rc = mdb_get(txn, store_dbi(DB_MESSAGES), &key, &val);
-	if (rc != 0)
-		return rc == MDB_NOTFOUND ? 0 : rc;	/* gone meanwhile */
-	if ((rc = store_message_decode(&val, &m)) != 0)
-		return rc;
-	if (m.flags & MSG_SEEN)
+		store_message_key(kbuf, seen_queue[i].mailbox_id, seen_queue[i].uid);
+		rc = mdb_get(txn, store_dbi(DB_MESSAGES), &key, &val);
+		if (rc == MDB_NOTFOUND)
+			continue;	/* removed meanwhile */
+		if (rc != 0)
+			return rc;
+		if ((rc = store_message_decode(&val, &m)) != 0)
+			return rc;
+		if (m.flags & MSG_SEEN)
+			continue;
+		m.flags |= MSG_SEEN;
+		encode_message(&w, &m);
+		val.mv_size = w.len;
+		val.mv_data = w.data;
+		if ((rc = mdb_put(txn, store_dbi(DB_MESSAGES), &key, &val, 0)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void store_seen_defer(bool on)
+{
+	seen_deferred = on;
+}
+
+int store_seen_flush(const char **error_r)
+{
+	int ret;
+
+	if (seen_count == 0)
 		return 0;
-	m.flags |= MSG_SEEN;
-	encode_message(&w, &m);
-	val.mv_size = w.len;
-	val.mv_data = w.data;
-	return mdb_put(txn, store_dbi(DB_MESSAGES), &key, &val, 0);
+	/* A lost Seen flag after a power cut is acceptable; an fsync of the
+	 * meta page per RETR is not.  One commit serves every RETR of this
+	 * loop turn, across sessions. */
+	ret = store_write(seen_txn, NULL, true, error_r);
+	seen_count = 0;
+	return ret;
 }
 
 int message_set_seen(uint64_t mailbox_id, uint32_t uid, const char **error_r)
 {
-	struct seen_ctx c = { mailbox_id, uid };
-
-	/* A lost Seen flag after a power cut is acceptable; an fsync per
-	 * RETR is not.  The next synced commit makes it durable. */
-	return store_write(seen_txn, &c, true, error_r);
+	if (seen_count == seen_alloc) {
+		seen_alloc = seen_alloc ? seen_alloc * 2 : 64;
+		seen_queue = xrealloc(seen_queue, seen_alloc * sizeof(*seen_queue));
+	}
+	seen_queue[seen_count].mailbox_id = mailbox_id;
+	seen_queue[seen_count].uid = uid;
+	seen_count++;
+	return seen_deferred ? 0 : store_seen_flush(error_r);
 }
 
 /* ---- expunge ---- */
