@@ -57,6 +57,7 @@ struct conn {
 	void *sasl;		/* sasl_conn_t of the exchange in progress */
 	void *sasl_callbacks;
 	bool sasl_tempfail;	/* a store fault happened during it */
+	char *sasl_reason;	/* our reason for a failure to come */
 };
 
 /* Socket I/O through TLS when it is on: like read(2)/send(2), -1 with

@@ -18,6 +18,7 @@
 #include "lib/config.h"
 #include "lib/core_settings.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 #include "mail/accounts.h"
 #include "mail/password.h"
 #include "mail/scram.h"
@@ -296,8 +297,17 @@ static int auxprop_lookup(void *glob_context, sasl_server_params_t *sparams,
 		}
 		return SASL_UNAVAIL;
 	}
-	if (!found)
-		return SASL_NOUSER;
+	if (!found) {
+		/* answer as for an existing user; fail at the proof */
+		memset(&sec, 0, sizeof(sec));
+		if (scram_fake_secrets(who, sec.scram, sizeof(sec.scram)) < 0)
+			return SASL_NOUSER;
+		if (active_conn != NULL) {
+			/* the failure comes steps later: keep the reason */
+			free(active_conn->sasl_reason);
+			active_conn->sasl_reason = xstrdup(who);
+		}
+	}
 	/* the cleartext copy is used only while the admin allows it */
 	if (core == NULL || !core->cleartext_secrets)
 		sec.cleartext[0] = '\0';
@@ -417,6 +427,8 @@ void conn_sasl_free(struct conn *c)
 	c->sasl = NULL;
 	free(c->sasl_callbacks);
 	c->sasl_callbacks = NULL;
+	free(c->sasl_reason);
+	c->sasl_reason = NULL;
 }
 
 static int sasl_new(struct conn *c, const char *service)
@@ -498,7 +510,9 @@ static enum auth_step finish_step(struct conn *c, int rc, const char *out,
 		conn_sasl_free(c);
 		return AUTH_STEP_OK;
 	}
-	if (fail_reason[0] != '\0')
+	if (c->sasl_reason != NULL)
+		snprintf(err, sizeof(err), "unknown account %s", c->sasl_reason);
+	else if (fail_reason[0] != '\0')
 		snprintf(err, sizeof(err), "%s", fail_reason);
 	else
 		snprintf(err, sizeof(err), "%s", sasl_errdetail(c->sasl));

@@ -13,5 +13,10 @@
 
 int scram_secrets(const char *password, char *out, size_t outsize,
 		  const char **error_r);
+/* Secrets that look real for a user that does not exist: the salt is
+ * stable per name (from a random per-process key), the keys match no
+ * password.  SCRAM then fails at the proof, as for a wrong password,
+ * instead of telling at the first step that there is no such user. */
+int scram_fake_secrets(const char *user, char *out, size_t outsize);
 
 #endif

@@ -85,9 +85,19 @@ def test_scram_wrong_password(server, mech):
 def test_scram_unknown_user_and_tampered_nonce(server):
     r = server.raw()
     r.line()
-    sc = Scram("SCRAM-SHA-256", "nobody", PASSWORD)
-    assert r.cmd(f"AUTH SCRAM-SHA-256 {b64(sc.first())}") == \
-        b"-ERR [AUTH] Invalid user name or password"
+    # an unknown user gets a challenge like anyone else (no probing which
+    # accounts exist), with the same salt every time, and fails at the proof
+    salts = []
+    for _ in range(2):
+        sc = Scram("SCRAM-SHA-256", "nobody", PASSWORD)
+        reply = r.cmd(f"AUTH SCRAM-SHA-256 {b64(sc.first())}")
+        assert reply.startswith(b"+ ")
+        salts.append(dict(kv.split("=", 1) for kv in
+                          base64.b64decode(reply[2:]).decode().split(","))["s"])
+        reply = r.cmd(b64(sc.final(base64.b64decode(reply[2:]))))
+        assert reply == b"-ERR [AUTH] Invalid user name or password"
+    assert salts[0] == salts[1]
+    server.wait_log("authentication failed: SCRAM-SHA-256: unknown account nobody@example.test")
     sc = Scram("SCRAM-SHA-256", USER, PASSWORD)
     reply = r.cmd(f"AUTH SCRAM-SHA-256 {b64(sc.first())}")
     reply = r.cmd(b64(sc.final(base64.b64decode(reply[2:]), nonce_tamper=True)))
