@@ -4,15 +4,34 @@
 #include <crypt.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "mail/auth_cache.h"
 #include "mail/password.h"
+#include "store/store_ops.h"
 
 static unsigned int hash_cost;
+/* What an unknown user's password is checked against: a hash of the
+ * current cost, so the time taken does not tell who exists. */
+static char dummy_hash[PASSWORD_HASH_MAX] =
+	"$y$j9T$TVp8ONVlBhIfYEzwSO4Fm1$m6Gk/n1cc6LuFeVe8Xk8mXUCX6XrsJYnnSyfNfeWQd7";
 
 void password_set_cost(unsigned int cost)
 {
+	char fresh[PASSWORD_HASH_MAX], random[24];
+	const char *error;
+
+	if (cost == hash_cost)
+		return;
 	hash_cost = cost;
+	if (getrandom(random, sizeof(random) - 1, 0) != (ssize_t)sizeof(random) - 1)
+		return;
+	for (size_t i = 0; i + 1 < sizeof(random); i++)
+		random[i] = (char)('a' + ((unsigned char)random[i] % 26));
+	random[sizeof(random) - 1] = '\0';
+	if (password_hash(random, fresh, sizeof(fresh), &error) == 0)
+		memcpy(dummy_hash, fresh, sizeof(fresh));
+	explicit_bzero(random, sizeof(random));
 }
 
 int password_hash(const char *password, char *hash_r, size_t size,
@@ -79,11 +98,7 @@ bool password_verify_cached(const char *user, const char *password,
 
 void password_verify_dummy(const char *password)
 {
-	/* a fixed yescrypt hash of a random string: same cost, never matches */
-	static const char dummy[] =
-		"$y$j9T$TVp8ONVlBhIfYEzwSO4Fm1$m6Gk/n1cc6LuFeVe8Xk8mXUCX6XrsJYnnSyfNfeWQd7";
-
-	(void)password_verify(password, dummy);
+	(void)password_verify(password, dummy_hash);
 }
 
 bool password_hash_supported(const char *hash)

@@ -393,3 +393,28 @@ def test_verified_password_cache_follows_password_changes(server):
         r.line()
         assert r.cmd(f"AUTH PLAIN {plain(password='brand-new-pass')}").startswith(b"+OK")
         r.close()
+
+
+def test_unknown_users_cost_what_real_ones_cost(server_factory):
+    """With a raised password_cost, a wrong password for a real user and
+    any password for an unknown one take about the same time, so the time
+    does not tell who exists."""
+    import statistics
+    import time
+    srv = server_factory(start=False, **{"auth.password_cost": "7",
+                                         "auth.cache_ttl": "0"})
+    srv.ctl("account", "passwd", USER, input=(PASSWORD + "\n").encode())
+    srv.start()
+
+    def timed(user):
+        r = srv.raw()
+        r.line()
+        r.cmd(f"USER {user}")
+        t0 = time.monotonic()
+        assert r.cmd("PASS wrong").startswith(b"-ERR [AUTH]")
+        r.close()
+        return time.monotonic() - t0
+
+    real = statistics.median(timed(USER) for _ in range(5))
+    ghost = statistics.median(timed("nobody") for _ in range(5))
+    assert ghost > real * 0.5 and real > ghost * 0.5, (real, ghost)
