@@ -109,6 +109,7 @@ static void on_sighup(struct ev_loop *l, ev_signal *w, int revents)
 	struct core_settings fresh;
 	struct tls_settings fresh_tls;
 	struct auth_settings fresh_auth;
+	struct tls_contexts *tls_new = NULL;
 	struct config *cfg;
 	const char *error;
 
@@ -120,19 +121,23 @@ static void on_sighup(struct ev_loop *l, ev_signal *w, int revents)
 	memset(&fresh_auth, 0, sizeof(fresh_auth));
 	log_msg(LOG_NOTICE, "HOST", "SIGHUP: reloading %s", config_path);
 	cfg = read_config(&fresh, &fresh_tls, &fresh_auth, &error);
-	/* certificates first, so new TLS listeners find them; a broken
-	 * certificate keeps the old one and everything else */
-	if (cfg == NULL || tls_configure(&fresh_tls, &error) < 0 ||
-	    modules_reload(cfg, &error) < 0 ||
+	/* all or nothing: certificates are built first but made current only
+	 * when everything else checked out (new TLS listeners need them) */
+	if (cfg == NULL || tls_prepare(&fresh_tls, &tls_new, &error) < 0 ||
+	    modules_reload_check(cfg, &error) < 0 ||
 	    config_check_unused(cfg, NULL, &error) < 0) {
 		log_msg(LOG_ERROR, "HOST", "reload failed, old settings stay: %s",
 			error);
+		tls_discard(tls_new);
 		core_settings_free(&fresh);
 		tls_settings_free(&fresh_tls);
 		auth_settings_free(&fresh_auth);
 		config_free(&cfg);
 		return;
 	}
+	tls_commit(tls_new);
+	if (modules_reload(cfg, &error) < 0)	/* checked above: cannot fail */
+		log_msg(LOG_ERROR, "HOST", "reload: %s", error);
 	if (strcmp(fresh.data_dir, settings.data_dir) != 0)
 		log_msg(LOG_WARNING, "HOST",
 			"data_dir changed: takes effect after a restart");

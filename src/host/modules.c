@@ -156,6 +156,20 @@ int modules_start(const char **error_r)
 	return 0;
 }
 
+int modules_reload_check(struct config *cfg, const char **error_r)
+{
+	for (struct loaded *l = loaded; l != NULL; l = l->next) {
+		void *probe = xcalloc(1, l->mod->settings_size);
+		int ret = fill_settings(l->mod, cfg, probe, error_r);
+
+		settings_free(l->mod->settings, probe);
+		free(probe);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int modules_reload(struct config *cfg, const char **error_r)
 {
 	struct loaded *l;

@@ -18,6 +18,8 @@ int modules_check_unused(struct config *cfg, const char **error_r);
 int modules_check(const char **error_r);
 /* init() each module and open the listeners of protocol modules. */
 int modules_start(const char **error_r);
+/* Would modules_reload accept this configuration?  Changes nothing. */
+int modules_reload_check(struct config *cfg, const char **error_r);
 /* Re-read settings from a new configuration; all or nothing. */
 int modules_reload(struct config *cfg, const char **error_r);
 void modules_stop_listening(void);

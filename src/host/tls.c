@@ -248,17 +248,18 @@ static int load_cert_dir(struct tls_contexts *t, const struct tls_settings *set,
 	return 0;
 }
 
-int tls_configure(const struct tls_settings *set, const char **error_r)
+int tls_prepare(const struct tls_settings *set, struct tls_contexts **ctx_r,
+		const char **error_r)
 {
 	struct tls_contexts *t;
 
+	*ctx_r = NULL;
 	if (set->cert[0] == '\0') {
 		if (set->cert_dir[0] != '\0') {
 			*error_r = "tls.cert_dir needs a default certificate in tls.cert";
 			return -1;
 		}
-		tls_deconfigure();
-		return 0;
+		return 0;	/* no TLS: committing NULL turns it off */
 	}
 	t = xcalloc(1, sizeof(*t));
 	t->def = context_new(set, set->cert, set->key[0] ? set->key : set->cert,
@@ -269,12 +270,32 @@ int tls_configure(const struct tls_settings *set, const char **error_r)
 		return -1;
 	}
 	SSL_CTX_set_tlsext_servername_callback(t->def, on_servername);
+	log_msg(LOG_INFO, "TLS", "certificate %s loaded, %zu per-domain from %s",
+		set->cert, t->n_sni, set->cert_dir[0] ? set->cert_dir : "(no cert_dir)");
+	*ctx_r = t;
+	return 0;
+}
+
+void tls_commit(struct tls_contexts *t)
+{
 	/* connections in progress hold their own references: the old
 	 * generation's memory goes when its last connection does */
 	contexts_free(current);
 	current = t;
-	log_msg(LOG_INFO, "TLS", "certificate %s loaded, %zu per-domain from %s",
-		set->cert, t->n_sni, set->cert_dir[0] ? set->cert_dir : "(no cert_dir)");
+}
+
+void tls_discard(struct tls_contexts *t)
+{
+	contexts_free(t);
+}
+
+int tls_configure(const struct tls_settings *set, const char **error_r)
+{
+	struct tls_contexts *t;
+
+	if (tls_prepare(set, &t, error_r) < 0)
+		return -1;
+	tls_commit(t);
 	return 0;
 }
 

@@ -28,6 +28,13 @@ void tls_settings_free(struct tls_settings *set);
  * make them current.  Open connections keep the contexts they started
  * with (OpenSSL counts references). */
 int tls_configure(const struct tls_settings *set, const char **error_r);
+/* The same in two steps, for a reload that must be all or nothing:
+ * prepare builds (nothing changes), then commit or discard. */
+struct tls_contexts;
+int tls_prepare(const struct tls_settings *set, struct tls_contexts **ctx_r,
+		const char **error_r);
+void tls_commit(struct tls_contexts *ctx);
+void tls_discard(struct tls_contexts *ctx);
 /* Drop the current contexts (shutdown). */
 void tls_deconfigure(void);
 /* Is a certificate configured? */

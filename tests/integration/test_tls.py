@@ -1023,3 +1023,22 @@ def test_allow_plaintext_from_network(netns, server_factory, certs):
     assert "TLS established" not in srv.log()
     assert re.search(rf"\[{re.escape(netns['client'])}\] {USER}@example.test logged in",
                      srv.log()), srv.log()
+
+
+def test_failed_reload_keeps_the_old_certificate_too(tls_server, certs):
+    """A reload is all or nothing: a new certificate together with a bad
+    module setting leaves the old certificate in service."""
+    def fingerprint():
+        ctx = certs.context()
+        with socket.create_connection(("127.0.0.1", tls_server.tls_port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="example.test") as s:
+                return hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest()
+
+    before = fingerprint()
+    crt, key = certs.issue("atomic.example.test", "DNS:example.test,IP:127.0.0.1")
+    text = tls_server.conf.read_text()
+    text = text.replace(str(certs.cert), str(crt)).replace(str(certs.key), str(key))
+    tls_server.conf.write_text(text + "[pop]\nchannels = lots\n")
+    tls_server.send_signal(signal.SIGHUP)
+    tls_server.wait_log("reload failed, old settings stay")
+    assert fingerprint() == before
