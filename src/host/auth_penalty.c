@@ -18,7 +18,7 @@ struct penalty {
 	struct penalty *next;
 	unsigned int count;
 	double last;
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN + 4];	/* a limit key: IPv4, or IPv6 /64 */
 };
 
 static struct penalty *buckets[PENALTY_BUCKETS];

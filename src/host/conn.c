@@ -423,7 +423,7 @@ static void conn_destroy(struct conn *c)
 		c->next->prev = c->prev;
 	svc->active--;
 	total_conns--;
-	service_ip_add(svc, c->peer_ip, -1);
+	service_ip_add(svc, c->limit_key, -1);
 	linereader_free(&c->in);
 	free(c);
 	host_conn_closed();
@@ -628,7 +628,8 @@ void conn_new(struct service *svc, int fd, const struct sockaddr *peer,
 	svc->conns = c;
 	svc->active++;
 	total_conns++;
-	service_ip_add(svc, c->peer_ip, 1);
+	service_limit_key(c->peer_ip, c->limit_key, sizeof(c->limit_key));
+	service_ip_add(svc, c->limit_key, 1);
 
 	ev_timer_again(loop, &c->idle);
 	conn_log(c, LOG_DEBUG, "connected to %s%s", c->local_ip,

@@ -38,6 +38,7 @@ struct conn {
 	ev_tstamp last_activity;
 	char peer_ip[INET6_ADDRSTRLEN];
 	char local_ip[INET6_ADDRSTRLEN];
+	char limit_key[INET6_ADDRSTRLEN + 4];	/* per-address limits */
 	bool loopback;
 	char log_prefix[ADDRESS_MAX * 2 + INET6_ADDRSTRLEN + 64];
 	struct linereader in;

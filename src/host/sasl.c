@@ -94,13 +94,13 @@ void conn_auth_failed(struct conn *c)
 	unsigned int base = cur != NULL ? cur->failure_delay_ms : 2000;
 	unsigned int window = cur != NULL ? cur->failure_window : 600;
 
-	conn_delay_input(c, auth_penalty_fail(c->peer_ip, base, window,
+	conn_delay_input(c, auth_penalty_fail(c->limit_key, base, window,
 					      ev_now(host_loop())));
 }
 
 void conn_auth_succeeded(struct conn *c)
 {
-	auth_penalty_clear(c->peer_ip);
+	auth_penalty_clear(c->limit_key);
 }
 
 bool conn_plaintext_allowed(const struct conn *c)

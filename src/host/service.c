@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,13 +29,27 @@
 struct ip_count {
 	struct ip_count *next;
 	unsigned int count;
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN + 4];	/* a limit key */
 };
 
 const struct listener_settings *service_listener_settings(const struct service *svc)
 {
 	return (const struct listener_settings *)
 		((const char *)svc->settings + svc->mod->protocol->listener_offset);
+}
+
+void service_limit_key(const char *ip, char *out, size_t size)
+{
+	struct in6_addr a;
+	char text[INET6_ADDRSTRLEN];
+
+	if (strchr(ip, ':') == NULL || inet_pton(AF_INET6, ip, &a) != 1) {
+		snprintf(out, size, "%s", ip);
+		return;
+	}
+	memset(a.s6_addr + 8, 0, 8);
+	inet_ntop(AF_INET6, &a, text, sizeof(text));
+	snprintf(out, size, "%s/64", text);
 }
 
 static unsigned int ip_hash(const char *ip)
@@ -162,11 +177,14 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			refuse(svc, fd, "all channels are busy");
 			continue;
 		}
+		char key[INET6_ADDRSTRLEN + 4];
+
+		service_limit_key(ip, key, sizeof(key));
 		if (ls->channels_per_ip > 0 &&
-		    service_ip_get(svc, ip) >= ls->channels_per_ip) {
+		    service_ip_get(svc, key) >= ls->channels_per_ip) {
 			char why[128];
 
-			snprintf(why, sizeof(why), "too many connections from %s", ip);
+			snprintf(why, sizeof(why), "too many connections from %s", key);
 			refuse(svc, fd, why);
 			continue;
 		}

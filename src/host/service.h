@@ -45,7 +45,12 @@ void service_stop_listening(struct service *svc);
 
 const struct listener_settings *service_listener_settings(const struct service *svc);
 
-/* Per-address counts, kept by conn_new/conn_destroy. */
+/* The key under which per-address limits count a client: the address for
+ * IPv4, its /64 for IPv6 (a subscriber gets a whole /64).  out holds
+ * INET6_ADDRSTRLEN + 4 octets. */
+void service_limit_key(const char *ip, char *out, size_t size);
+
+/* Per-address counts (by limit key), kept by conn_new/conn_destroy. */
 unsigned int service_ip_get(struct service *svc, const char *ip);
 void service_ip_add(struct service *svc, const char *ip, int delta);
 
