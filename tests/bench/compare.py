@@ -292,6 +292,57 @@ def idle_memory(server, n, duration=5):
     return (during - before) * 1024 / n, out
 
 
+TINY = b"Subject: tiny\r\n\r\nx\r\n"
+
+
+def fill_big_mailbox(srv, root, n):
+    """Account "huge" with n tiny messages, in both servers' own ways."""
+    if isinstance(srv, Postern):
+        ctl = [TOP / "posternctl", "-c", srv.conf]
+        run(*ctl, "account", "add", "huge", "--password-file", srv.root / "pw",
+            capture_output=True)
+        tiny = root / "tiny.eml"
+        tiny.write_bytes(TINY)
+        for start in range(0, n, 5000):
+            run(*ctl, "deliver", "huge", *([tiny] * min(5000, n - start)),
+                capture_output=True)
+    else:
+        with open(srv.root / "passwd", "a") as f:
+            f.write(f"huge:{{CRYPT}}{yescrypt(PASSWORD)}\n")
+        cur = srv.root / "home" / "huge" / "Maildir"
+        for sub in ("new", "cur", "tmp"):
+            (cur / sub).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            (cur / "cur" / f"{1700000000 + i}.M{i}P1.big,S={len(TINY)}:2,").write_bytes(TINY)
+        run("chown", "-R", "nobody:nogroup", srv.root / "home" / "huge")
+
+
+def time_big_login(srv, tries=5):
+    """ms from sending PASS to its +OK, and for STAT, best of warm tries
+    (the first login also builds Dovecot's index)."""
+    results = []
+    for _ in range(tries):
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=120)
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b"USER huge\r\n")
+        f.readline()
+        t0 = time.perf_counter()
+        s.sendall(f"PASS {PASSWORD}\r\n".encode())
+        ok = f.readline()
+        t1 = time.perf_counter()
+        s.sendall(b"STAT\r\n")
+        stat = f.readline()
+        t2 = time.perf_counter()
+        s.sendall(b"QUIT\r\n")
+        s.close()
+        assert ok.startswith(b"+OK") and stat.startswith(b"+OK"), (ok, stat)
+        results.append(((t1 - t0) * 1000, (t2 - t1) * 1000, stat.split()[1]))
+    warm = results[1:] or results
+    best = min(warm, key=lambda r: r[0] + r[1])
+    return best, results[0]
+
+
 def sendfile_bound(root, duration=3):
     """What a bare sendfile() loopback transfer reaches (MB/s)."""
     helper = root / "sendfile_bound"
@@ -310,6 +361,8 @@ def main():
     ap.add_argument("--postern-only", action="store_true")
     ap.add_argument("--dovecot-only", action="store_true")
     ap.add_argument("--idle", type=int, default=10000, help="idle connections (0: skip)")
+    ap.add_argument("--big-mailbox", type=int, default=100000,
+                    help="messages in the big-mailbox login test (0: skip)")
     opts = ap.parse_args()
     if not POPBENCH.exists():
         raise SystemExit(f"{POPBENCH} is missing: run make first")
@@ -326,6 +379,8 @@ def main():
         servers.append(Dovecot(root, small, big))
     results = {}
     for srv in servers:
+        if opts.big_mailbox:
+            fill_big_mailbox(srv, root, opts.big_mailbox)
         srv.start()
         try:
             for sc in opts.scenario or list(SCENARIOS):
@@ -333,6 +388,12 @@ def main():
                 results[(srv.name, sc)] = values
                 print(f"{srv.name:8} {sc:11} {raw.strip().splitlines()[0] if raw.strip() else raw}",
                       flush=True)
+            if opts.big_mailbox:
+                (login, stat, count), cold = time_big_login(srv)
+                results[(srv.name, "big")] = {"login_ms": login, "stat_ms": stat}
+                print(f"{srv.name:8} big{opts.big_mailbox:<8} {count.decode()} messages: "
+                      f"PASS->+OK {login:.1f} ms, STAT {stat:.1f} ms "
+                      f"(first login {cold[0]:.1f} + {cold[1]:.1f} ms)", flush=True)
             if opts.idle:
                 per_conn, out = idle_memory(srv, opts.idle)
                 results[(srv.name, "idle")] = {"bytes_per_conn": f"{per_conn:.0f}"}
@@ -347,6 +408,11 @@ def main():
         p = float(results.get(("postern", sc), {}).get(key, "nan"))
         d = float(results.get(("dovecot", sc), {}).get(key, "nan"))
         print(f"{sc:12} {p:12.1f} {d:12.1f} {p / d if d else float('nan'):7.2f}  {key}")
+    if opts.big_mailbox:
+        for what in ("login_ms", "stat_ms"):
+            p = float(results.get(("postern", "big"), {}).get(what, "nan"))
+            d = float(results.get(("dovecot", "big"), {}).get(what, "nan"))
+            print(f"{'big ' + what:12} {p:12.1f} {d:12.1f} {p / d if d else float('nan'):7.2f}  ms")
     if opts.idle:
         p = float(results.get(("postern", "idle"), {}).get("bytes_per_conn", "nan"))
         d = float(results.get(("dovecot", "idle"), {}).get("bytes_per_conn", "nan"))
