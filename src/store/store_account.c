@@ -227,11 +227,12 @@ static int account_update_txn(MDB_txn *txn, void *vctx)
 	return rc;
 }
 
-int store_account_set_secrets(const char *name, const char *domain,
-			      const struct account_secrets *secrets,
-			      const char **error_r)
+/* Change secrets and/or flags of an existing account in one transaction. */
+static int account_update(const char *name, const char *domain,
+			  const struct account_secrets *secrets, uint32_t set,
+			  uint32_t clear, const char **error_r)
 {
-	struct account_ctx *c = calloc(1, sizeof(*c));
+	struct account_ctx *c = calloc(1, sizeof(*c));	/* secrets: 2.5 KiB */
 	int ret;
 
 	if (c == NULL) {
@@ -241,28 +242,24 @@ int store_account_set_secrets(const char *name, const char *domain,
 	c->name = name;
 	c->domain = domain;
 	c->secrets_in = secrets;
-	ret = store_write(account_update_txn, c, false, error_r);
-	free(c);
-	return ret;
-}
-
-int store_account_set_flags(const char *name, const char *domain,
-			    uint32_t set, uint32_t clear, const char **error_r)
-{
-	struct account_ctx *c = calloc(1, sizeof(*c));
-	int ret;
-
-	if (c == NULL) {
-		*error_r = "out of memory";
-		return -1;
-	}
-	c->name = name;
-	c->domain = domain;
 	c->set_flags = set;
 	c->clear_flags = clear;
 	ret = store_write(account_update_txn, c, false, error_r);
 	free(c);
 	return ret;
+}
+
+int store_account_set_secrets(const char *name, const char *domain,
+			      const struct account_secrets *secrets,
+			      const char **error_r)
+{
+	return account_update(name, domain, secrets, 0, 0, error_r);
+}
+
+int store_account_set_flags(const char *name, const char *domain,
+			    uint32_t set, uint32_t clear, const char **error_r)
+{
+	return account_update(name, domain, NULL, set, clear, error_r);
 }
 
 void store_body_list_add(struct body_list *l, const uint8_t id[BODY_ID_LEN])

@@ -27,6 +27,7 @@ import pytest
 
 from conftest import (PASSWORD, POSTERND, TLS_LISTEN, USER, RawClient,
                       message)
+from messages import big_message, dotstuff, stored
 
 INLINE_FILE_MAX = 64 * 1024     # above this the server streams from the file
 CAPA_BASE = {b"TOP", b"UIDL", b"RESP-CODES", b"AUTH-RESP-CODE", b"PIPELINING"}
@@ -35,32 +36,6 @@ TIMEOUT = 20                    # every external client run, in seconds
 
 
 # ---- what the server stores and sends --------------------------------------
-
-def stored(data: bytes) -> bytes:
-    """The bytes the server stores for `data` (its documented normalisation)."""
-    out = re.sub(rb"\r?\n", b"\r\n", data)
-    if not out.endswith(b"\r\n"):
-        out += b"\r\n"
-    return out
-
-
-def dotstuff(data: bytes) -> bytes:
-    return re.sub(rb"(?m)^\.", b"..", data)
-
-
-def big_message(tag: bytes, size: int, dots: bool) -> bytes:
-    """About `size` octets in 64-octet lines (every 32 KiB file chunk starts
-    a line); with dots every 7th line and every chunk start begins with ".",
-    and the message ends with the lines ".", "..", ". x" and "..."."""
-    head = (b"Subject: " + tag).ljust(60, b"-") + b"\r\n\r\n"
-    lines = []
-    for i in range((size - len(head)) // 64):
-        offset = len(head) + 64 * i
-        lead = b"." if dots and (i % 7 == 0 or offset % 32768 == 0) else b"x"
-        lines.append(lead + (b" %s line %08d " % (tag, i)).ljust(61, b"=") + b"\r\n")
-    if dots:
-        lines += [b".\r\n", b"..\r\n", b". x\r\n", b"...\r\n"]
-    return head + b"".join(lines)
 
 
 SMALL = [
