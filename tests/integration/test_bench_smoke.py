@@ -2,7 +2,6 @@
 sessions, plain and TLS, USER/PASS and AUTH PLAIN, every retrieved message
 compared byte for byte; zero errors.  No timing is asserted (figures live
 in doc/performance.md)."""
-import pathlib
 import subprocess
 
 import pytest

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import USER, Server, make_server
+from conftest import USER, make_server
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import POSTERND, USER, PASSWORD, message
+from conftest import POSTERND, USER, message
 
 
 def run_posternd(*args):
@@ -69,7 +69,7 @@ def test_missing_module_and_bad_listen(tmp_path, server):
     assert b"module_dir = /nonexistent" in res.stderr
     # the port is taken by the running server
     res = subprocess.run([str(POSTERND), "-f", "-c", str(server.conf),
-                          "-o", f"log.target=stderr"], capture_output=True, timeout=30)
+                          "-o", "log.target=stderr"], capture_output=True, timeout=30)
     assert res.returncode == 1
     assert b"Address already in use - is another server (or posternd) using it?" in res.stderr
     res = subprocess.run([str(POSTERND), "-f", "-c", str(server.conf),
