@@ -28,6 +28,15 @@ install_packages() {
 	as_root apt-get update -qq
 	# shellcheck disable=SC2086
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+	# fail2ban is here for its regex tester only: where installing it
+	# started the daemon (systemd), stop and disable it again
+	case " $missing " in
+	*" fail2ban "*)
+		if command -v systemctl >/dev/null 2>&1; then
+			as_root systemctl disable --now fail2ban >/dev/null 2>&1 || true
+		fi
+		;;
+	esac
 }
 
 build_postern() {
