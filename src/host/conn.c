@@ -56,8 +56,15 @@ static void conn_run(struct conn *c);
 
 static void set_prefix(struct conn *c, const char *user)
 {
-	snprintf(c->log_prefix, sizeof(c->log_prefix), "%s-%lu [%s]%s%s",
-		 c->svc->mod->log_tag, c->id, c->peer_ip,
+	char id[32];
+
+	/* POP-7, or POP-2.7 for connection 7 of worker 2 */
+	if (host_worker() > 0)
+		snprintf(id, sizeof(id), "%u.%lu", host_worker(), c->id);
+	else
+		snprintf(id, sizeof(id), "%lu", c->id);
+	snprintf(c->log_prefix, sizeof(c->log_prefix), "%s-%s [%s]%s%s",
+		 c->svc->mod->log_tag, id, c->peer_ip,
 		 user ? " " : "", user ? user : "");
 }
 

@@ -24,3 +24,21 @@ void host_conn_closed(void)
 	if (closed_hook != NULL)
 		closed_hook();
 }
+
+static unsigned int worker_number, worker_count = 1;
+
+void host_set_worker(unsigned int number, unsigned int count)
+{
+	worker_number = number;
+	worker_count = count ? count : 1;
+}
+
+unsigned int host_worker(void)
+{
+	return worker_number;
+}
+
+unsigned int host_workers(void)
+{
+	return worker_count;
+}

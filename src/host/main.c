@@ -15,10 +15,12 @@
 #include "host/conn.h"
 #include "host/host.h"
 #include "host/modules.h"
+#include "host/service.h"
 #include "host/auth_penalty.h"
 #include "mail/auth_cache.h"
 #include "host/sasl.h"
 #include "host/tls.h"
+#include "host/workers.h"
 #include "lib/config.h"
 #include "lib/core_settings.h"
 #include "lib/log.h"
@@ -34,6 +36,7 @@ static struct ev_loop *loop;
 static struct core_settings settings;
 static struct tls_settings tls_set;
 static struct auth_settings auth_set;
+static unsigned int nworkers = 1;
 static bool shutting_down;
 static ev_timer shutdown_timer;
 static const char *config_path = DEFAULT_CONFIG;
@@ -290,11 +293,50 @@ static int exit_cleanly(int status)
 	return status;
 }
 
+/* The event loop of a serving process (the only one, or a worker). */
+static void serve(void)
+{
+	ev_signal sig_hup, sig_term, sig_int;
+	ev_prepare prepare;
+
+	store_seen_defer(true);
+	ev_prepare_init(&prepare, on_prepare);
+	ev_prepare_start(loop, &prepare);
+	ev_signal_init(&sig_hup, on_sighup, SIGHUP);
+	ev_signal_init(&sig_term, on_sigterm, SIGTERM);
+	ev_signal_init(&sig_int, on_sigterm, SIGINT);
+	ev_signal_start(loop, &sig_hup);
+	ev_signal_start(loop, &sig_term);
+	ev_signal_start(loop, &sig_int);
+	ev_run(loop, 0);
+	ev_prepare_stop(loop, &prepare);
+	ev_signal_stop(loop, &sig_hup);
+	ev_signal_stop(loop, &sig_term);
+	ev_signal_stop(loop, &sig_int);
+}
+
+/* A worker process, just forked from the master. */
+static int worker_main(unsigned int number)
+{
+	const char *error;
+
+	if (ready_fd >= 0) {	/* the master tells the waiting parent */
+		close(ready_fd);
+		ready_fd = -1;
+	}
+	host_set_worker(number, nworkers);
+	if (store_open(settings.data_dir, &error) < 0) {
+		log_msg(LOG_ERROR, "HOST", "worker %u: %s", number, error);
+		return exit_cleanly(1);
+	}
+	modules_activate_listeners();
+	serve();
+	return exit_cleanly(0);
+}
+
 int main(int argc, char **argv)
 {
 	bool foreground = false, check_only = false;
-	ev_signal sig_hup, sig_term, sig_int;
-	ev_prepare prepare;
 	struct config *cfg;
 	const char *error;
 	int opt;
@@ -348,7 +390,8 @@ int main(int argc, char **argv)
 	if (check_only) {
 		/* certificates are part of the configuration: load them too */
 		log_set_level(LOG_WARNING);
-		if (tls_configure(&tls_set, &error) < 0 ||
+		if (workers_parse(settings.workers, &nworkers, &error) < 0 ||
+		    tls_configure(&tls_set, &error) < 0 ||
 		    modules_check(&error) < 0) {
 			fprintf(stderr, "posternd: %s\n", error);
 			return exit_cleanly(1);
@@ -357,6 +400,12 @@ int main(int argc, char **argv)
 		return exit_cleanly(0);
 	}
 
+	if (workers_parse(settings.workers, &nworkers, &error) < 0) {
+		fprintf(stderr, "posternd: %s\n", error);
+		return exit_cleanly(1);
+	}
+	/* the master binds, the workers accept */
+	service_set_passive(nworkers > 1);
 	signal(SIGPIPE, SIG_IGN);
 	loop = ev_default_loop(EVFLAG_AUTO);
 	host_init(loop, on_conn_closed);
@@ -391,22 +440,26 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERROR, "HOST", "%s", error);
 		return exit_cleanly(1);
 	}
-	daemon_ready();
+	if (nworkers > 1) {
+		/* the master: no store, no sessions; the workers inherit the
+		 * listening sockets and open the store after their fork */
+		int status;
 
-	store_seen_defer(true);
-	ev_prepare_init(&prepare, on_prepare);
-	ev_prepare_start(loop, &prepare);
-	ev_signal_init(&sig_hup, on_sighup, SIGHUP);
-	ev_signal_init(&sig_term, on_sigterm, SIGTERM);
-	ev_signal_init(&sig_int, on_sigterm, SIGINT);
-	ev_signal_start(loop, &sig_hup);
-	ev_signal_start(loop, &sig_term);
-	ev_signal_start(loop, &sig_int);
+		store_close();
+		host_set_worker(0, nworkers);
+		log_msg(LOG_NOTICE, "HOST", "posternd %s started (pid %ld, %u workers, data_dir %s)",
+			PACKAGE_VERSION, (long)getpid(), nworkers, settings.data_dir);
+		daemon_ready();
+		status = workers_run(loop, nworkers, worker_main);
+		log_msg(LOG_NOTICE, "HOST", "posternd stopped");
+		if (settings.pid_file[0] != '\0')
+			unlink(settings.pid_file);
+		return exit_cleanly(status);
+	}
+	daemon_ready();
 	log_msg(LOG_NOTICE, "HOST", "posternd %s started (pid %ld, data_dir %s)",
 		PACKAGE_VERSION, (long)getpid(), settings.data_dir);
-
-	ev_run(loop, 0);
-
+	serve();
 	log_msg(LOG_NOTICE, "HOST", "posternd stopped");
 	if (settings.pid_file[0] != '\0')
 		unlink(settings.pid_file);

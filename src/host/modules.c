@@ -201,6 +201,14 @@ int modules_reload(struct config *cfg, const char **error_r)
 	return ret;
 }
 
+void modules_activate_listeners(void)
+{
+	for (struct loaded *l = loaded; l != NULL; l = l->next) {
+		if (l->mod->protocol != NULL)
+			service_activate(&l->svc);
+	}
+}
+
 void modules_stop_listening(void)
 {
 	for (struct loaded *l = loaded; l != NULL; l = l->next)

@@ -23,6 +23,8 @@ int modules_reload_check(struct config *cfg, const char **error_r);
 /* Re-read settings from a new configuration; all or nothing. */
 int modules_reload(struct config *cfg, const char **error_r);
 void modules_stop_listening(void);
+/* A worker starts accepting on the listeners it inherited. */
+void modules_activate_listeners(void);
 void modules_close_connections(void);
 void modules_unload(void);
 

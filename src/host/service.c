@@ -92,6 +92,20 @@ void service_ip_add(struct service *svc, const char *ip, int delta)
 	}
 }
 
+/* The master of worker processes opens listeners but never accepts. */
+static bool listeners_passive;
+
+void service_set_passive(bool passive)
+{
+	listeners_passive = passive;
+}
+
+void service_activate(struct service *svc)
+{
+	for (struct listener *l = svc->listeners; l != NULL; l = l->next)
+		ev_io_start(host_loop(), &l->io);
+}
+
 static ev_timer accept_pause;
 static struct service *paused_svc;
 
@@ -173,15 +187,18 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			if (strncmp(ip, "::ffff:", 7) == 0 && strchr(ip, '.'))
 				memmove(ip, ip + 7, strlen(ip + 7) + 1);
 		}
-		if (svc->active >= ls->channels) {
+		/* with worker processes each takes its share of the limits */
+		unsigned int n = host_workers();
+		unsigned int channels = (ls->channels + n - 1) / n;
+		unsigned int per_ip = (ls->channels_per_ip + n - 1) / n;
+		char key[INET6_ADDRSTRLEN + 4];
+
+		if (svc->active >= channels) {
 			refuse(svc, fd, "all channels are busy");
 			continue;
 		}
-		char key[INET6_ADDRSTRLEN + 4];
-
 		service_limit_key(ip, key, sizeof(key));
-		if (ls->channels_per_ip > 0 &&
-		    service_ip_get(svc, key) >= ls->channels_per_ip) {
+		if (per_ip > 0 && service_ip_get(svc, key) >= per_ip) {
 			char why[128];
 
 			snprintf(why, sizeof(why), "too many connections from %s", key);
@@ -279,7 +296,8 @@ static int open_listener(struct service *svc, const char *text, bool tls,
 	snprintf(l->addr, sizeof(l->addr), "%s", text);
 	ev_io_init(&l->io, on_accept, fd, EV_READ);
 	l->io.data = l;
-	ev_io_start(host_loop(), &l->io);
+	if (!listeners_passive)
+		ev_io_start(host_loop(), &l->io);
 	l->next = svc->listeners;
 	svc->listeners = l;
 	log_msg(LOG_INFO, svc->mod->log_tag, "listening on %s%s", text,
@@ -383,6 +401,21 @@ void service_reconfigure(struct service *svc)
 	const struct setting_list *lists[2] = { &ls->listen, &ls->tls_listen };
 	struct listener **pp = &svc->listeners;
 	const char *error;
+
+	if (host_workers() > 1) {
+		/* the master holds the sockets: a worker alone must not
+		 * close or add one (a closed copy would leave a port that
+		 * nobody serves) */
+		bool same = ls->channels > 0;
+		size_t n = 0;
+
+		for (struct listener *l = svc->listeners; l; l = l->next, n++)
+			same = same && named_in(lists[l->tls], l->addr);
+		if (!same || n != ls->listen.count + ls->tls_listen.count)
+			log_msg(LOG_WARNING, svc->mod->log_tag,
+				"listen addresses or channels = 0 changed: restart posternd to apply them (workers > 1)");
+		return;
+	}
 
 	/* drop listeners no longer named (or all, with channels = 0) */
 	while (*pp != NULL) {

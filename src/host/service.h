@@ -38,6 +38,10 @@ int service_check(const struct service *svc, const char **error_r);
 /* Open the listeners a protocol module's settings name.  channels = 0:
  * none.  Errors name the address and what to do. */
 int service_start(struct service *svc, const char **error_r);
+/* Open listeners without accepting on them (the master of workers), and
+ * start accepting on the ones a worker inherited. */
+void service_set_passive(bool passive);
+void service_activate(struct service *svc);
 /* Bring listeners in line with changed settings (SIGHUP). */
 void service_reconfigure(struct service *svc);
 /* Stop accepting (shutdown). */

@@ -15,6 +15,7 @@ struct core_settings {
 	struct setting_list modules;
 	char *main_domain;
 	char *pid_file;
+	char *workers;		/* "auto" or 1-64 */
 	unsigned int shutdown_timeout;
 	uint64_t max_message_size;
 	/* [auth] cleartext_secrets: keep a plaintext-equivalent copy of new
