@@ -111,6 +111,8 @@ def certificate(root):
 class Postern:
     name = "postern"
 
+    workers = "auto"
+
     def __init__(self, root: pathlib.Path, small: bytes, big: bytes):
         self.root = root / "postern"
         self.root.mkdir()
@@ -119,6 +121,7 @@ class Postern:
         self.conf.write_text(f"""data_dir = {self.root}/data
 module_dir = {TOP}/modules
 main_domain = example.test
+workers = {self.workers}
 [log]
 level = warning
 target = {self.root}/postern.log
@@ -153,7 +156,9 @@ channels_per_ip = 0
         wait_port(self.port)
 
     def pids(self):
-        return [self.proc.pid]
+        kids = subprocess.run(["pgrep", "-P", str(self.proc.pid)],
+                              capture_output=True, text=True).stdout.split()
+        return [self.proc.pid] + [int(k) for k in kids]
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -360,6 +365,7 @@ def main():
     ap.add_argument("--dir", default="/tmp/postern-bench")
     ap.add_argument("--postern-only", action="store_true")
     ap.add_argument("--dovecot-only", action="store_true")
+    ap.add_argument("--workers", default="auto", help="Postern's workers setting")
     ap.add_argument("--idle", type=int, default=10000, help="idle connections (0: skip)")
     ap.add_argument("--big-mailbox", type=int, default=100000,
                     help="messages in the big-mailbox login test (0: skip)")
@@ -372,6 +378,7 @@ def main():
     root.mkdir(parents=True)
     small, big = make_messages(root)
     certificate(root)
+    Postern.workers = opts.workers
     servers = [] if opts.dovecot_only else [Postern(root, small, big)]
     if not opts.postern_only:
         if shutil.which("dovecot") is None:
