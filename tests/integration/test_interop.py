@@ -18,17 +18,14 @@ What each client does on top of that, pinned down by the tests below:
             the default) and turns every CRLF into LF; a CR inside a line
             is kept.
 """
-import os
 import re
-import shutil
-import subprocess
 
 import pytest
 
 from conftest import PASSWORD, USER, message
+from clients import need, run
 from messages import big_message, dotstuff, stored
 
-TIMEOUT = 30                    # every client run, in seconds
 INLINE_FILE_MAX = 64 * 1024     # above this the server streams from the file
 
 
@@ -63,20 +60,6 @@ def test_fixture_messages_are_what_they_claim():
 
 
 # ---- helpers ----------------------------------------------------------------
-
-def need(binary):
-    path = shutil.which(binary)
-    if path is None:
-        pytest.skip(f"{binary} is not installed")
-    return path
-
-
-def run(cmd, tmp_path, **kw):
-    env = dict(os.environ, HOME=str(tmp_path), LC_ALL="C")
-    for var in ("http_proxy", "https_proxy", "all_proxy", "ALL_PROXY",
-                "HTTP_PROXY", "HTTPS_PROXY"):
-        env.pop(var, None)
-    return subprocess.run(cmd, capture_output=True, timeout=TIMEOUT, env=env, **kw)
 
 
 def deliver_all(server, msgs):

@@ -27,12 +27,12 @@ import pytest
 
 from conftest import (PASSWORD, POSTERND, TLS_LISTEN, USER, RawClient,
                       message)
+from clients import need, run
 from messages import big_message, dotstuff, stored
 
 INLINE_FILE_MAX = 64 * 1024     # above this the server streams from the file
 CAPA_BASE = {b"TOP", b"UIDL", b"RESP-CODES", b"AUTH-RESP-CODE", b"PIPELINING"}
 STLS_GO = b"+OK Begin TLS negotiation now"
-TIMEOUT = 20                    # every external client run, in seconds
 
 
 # ---- what the server stores and sends --------------------------------------
@@ -149,22 +149,6 @@ def offers(names, stls, user):
     SASL may come and go), STLS and USER exactly when wanted."""
     return (CAPA_BASE <= names and (b"STLS" in names) == stls
             and (b"USER" in names) == user)
-
-
-def need(binary):
-    path = shutil.which(binary)
-    if path is None:
-        pytest.skip(f"{binary} is not installed")
-    return path
-
-
-def run(cmd, tmp_path, **kw):
-    env = dict(os.environ, HOME=str(tmp_path), LC_ALL="C")
-    for var in ("http_proxy", "https_proxy", "all_proxy", "ALL_PROXY",
-                "HTTP_PROXY", "HTTPS_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
-                "CURL_CA_BUNDLE"):
-        env.pop(var, None)
-    return subprocess.run(cmd, capture_output=True, timeout=TIMEOUT, env=env, **kw)
 
 
 def tls_count(server):
