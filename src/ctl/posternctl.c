@@ -16,6 +16,7 @@
 #include "lib/config.h"
 #include "lib/core_settings.h"
 #include "lib/log.h"
+#include "lib/privileges.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
 
@@ -184,7 +185,11 @@ int main(int argc, char **argv)
 	if (ret == 0) {
 		core_settings_set_current(&settings);
 		log_set_level(LOG_WARNING);
-		if (store_open(settings.data_dir, &error) < 0)
+		/* as root, become the server's user first: files it creates in
+		 * data_dir must be the server's to read */
+		if (privileges_drop(settings.user, settings.data_dir, &error) < 0)
+			ret = ctl_error(EX_NOPERM, "%s", error);
+		else if (store_open(settings.data_dir, &error) < 0)
 			ret = ctl_error(EX_TEMPFAIL, "%s", error);
 		else
 			ret = cmd->fn(argc - first, argv + first);

@@ -24,6 +24,7 @@
 #include "lib/config.h"
 #include "lib/core_settings.h"
 #include "lib/log.h"
+#include "lib/privileges.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
 
@@ -416,9 +417,13 @@ int main(int argc, char **argv)
 	/* try the store and the listeners while errors still reach the
 	 * terminal; LMDB's locks belong to the process that opened the
 	 * environment, so after daemon()'s fork it is opened again */
+	/* a store opened as root would leave root's files in data_dir:
+	 * with `user`, it is opened only after the drop */
+	bool dropping = settings.user[0] != '\0' && geteuid() == 0;
+
 	if (tls_configure(&tls_set, &error) < 0 ||
 	    sasl_global_init(&auth_set, &error) < 0 ||
-	    store_open(settings.data_dir, &error) < 0 ||
+	    (!dropping && store_open(settings.data_dir, &error) < 0) ||
 	    modules_start(&error) < 0) {
 		log_msg(LOG_ERROR, "HOST", "%s", error);
 		return exit_cleanly(1);
@@ -430,13 +435,15 @@ int main(int argc, char **argv)
 			return exit_cleanly(1);
 		}
 		ev_loop_fork(loop);
-		if (store_open(settings.data_dir, &error) < 0) {
-			log_msg(LOG_ERROR, "HOST", "%s", error);
-			return exit_cleanly(1);
-		}
 	}
 	if (settings.pid_file[0] != '\0' &&
 	    write_pid_file(settings.pid_file, &error) < 0) {
+		log_msg(LOG_ERROR, "HOST", "%s", error);
+		return exit_cleanly(1);
+	}
+	/* listeners are bound and certificates read: root is not needed */
+	if (privileges_drop(settings.user, settings.data_dir, &error) < 0 ||
+	    (!store_is_open() && store_open(settings.data_dir, &error) < 0)) {
 		log_msg(LOG_ERROR, "HOST", "%s", error);
 		return exit_cleanly(1);
 	}

@@ -27,6 +27,7 @@ static const struct setting_def core_defs[] = {
 	{ "main_domain", SETTING_STRING, S(main_domain), "", 0, 0 },
 	{ "pid_file", SETTING_STRING, S(pid_file), "", 0, 0 },
 	{ "workers", SETTING_STRING, S(workers), "1", 0, 0 },
+	{ "user", SETTING_STRING, S(user), "", 0, 0 },
 	{ "shutdown_timeout", SETTING_SECONDS, S(shutdown_timeout), "10s", 0, 3600 },
 	/* body sizes are 32-bit in the store; 2 GiB keeps well clear */
 	{ "max_message_size", SETTING_SIZE, S(max_message_size), "50M", 1024,

@@ -16,6 +16,7 @@ struct core_settings {
 	char *main_domain;
 	char *pid_file;
 	char *workers;		/* "auto" or 1-64 */
+	char *user;		/* run as this user (from root); "" = as started */
 	unsigned int shutdown_timeout;
 	uint64_t max_message_size;
 	/* [auth] cleartext_secrets: keep a plaintext-equivalent copy of new

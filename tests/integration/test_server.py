@@ -1,6 +1,7 @@
 """posternd and posternctl as an admin meets them: configuration errors
 with file:line, reload, shutdown, crashes, and bad admin input."""
 import os
+import pathlib
 import signal
 import socket
 import subprocess
@@ -271,3 +272,47 @@ def test_daemon_that_fails_to_start_makes_the_command_fail(server_factory):
     assert b"cannot write pid_file /nonexistent/dir/posternd.pid" in res.stderr
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", srv.port)) != 0
+
+
+def test_runs_as_an_unprivileged_user(tmp_path, server_factory):
+    """user = nobody: posternd binds as root, then serves as nobody; the
+    store's files belong to nobody, also those posternctl (run as root)
+    writes, so the server can read everything."""
+    import pwd
+    if os.geteuid() != 0:
+        pytest.skip("needs root to drop privileges")
+    import shutil
+    import tempfile
+    nobody = pwd.getpwnam("nobody")
+    # pytest's own directories are root's alone: the store goes where
+    # nobody can reach it (posternctl creates data/ for nobody)
+    base = tempfile.mkdtemp(prefix="postern-user-")
+    os.chmod(base, 0o755)
+    try:
+        srv = server_factory(start=False, user="nobody", data_dir=f"{base}/data")
+        srv.deliver(message(1))
+        srv.start()
+        check_runs_as(srv, nobody, pathlib.Path(base) / "data")
+        assert srv.stop() == 0
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def check_runs_as(srv, nobody, data):
+    status = open(f"/proc/{srv.proc.pid}/status").read()
+    uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
+    assert set(uids) == {str(nobody.pw_uid)}
+    owners = {p.stat().st_uid for p in data.rglob("*")} | {data.stat().st_uid}
+    assert owners == {nobody.pw_uid}
+    p = srv.pop()
+    _, lines, _ = p.retr(1)
+    assert b"\r\n".join(lines) + b"\r\n" == message(1)
+    p.quit()
+
+
+def test_unknown_user_setting_is_a_clear_error(server_factory):
+    srv = server_factory(start=False)
+    res = srv.ctl("-o", "user=no-such-user-xyz", "domain", "list", check=False)
+    if os.geteuid() == 0:
+        assert res.returncode == 77
+        assert b"user = no-such-user-xyz: no such user" in res.stderr
