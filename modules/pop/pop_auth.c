@@ -12,22 +12,22 @@ enum pop_result pop_cmd_capa(struct pop_session *s, char *args)
 		return POP_BAD;
 	}
 	pop_ok(s, "Capability list follows");
-	conn_write(s->conn, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
-		   "PIPELINING\r\n", 51);
+	conn_puts(s->conn, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+		  "PIPELINING\r\n");
 	if (s->state == POP_AUTHORIZATION) {
 		/* offered only where they can work right now (RFC 2449) */
 		const char *mechs = conn_sasl_mechs(s->conn, POP_SASL_SERVICE);
 
 		if (conn_tls_available(s->conn) && !conn_tls_active(s->conn))
-			conn_write(s->conn, "STLS\r\n", 6);
+			conn_puts(s->conn, "STLS\r\n");
 		if (*mechs != '\0')
 			conn_printf(s->conn, "SASL %s\r\n", mechs);
 		if (conn_plaintext_allowed(s->conn))
-			conn_write(s->conn, "USER\r\n", 6);
+			conn_puts(s->conn, "USER\r\n");
 	} else {
-		conn_write(s->conn, "IMPLEMENTATION Postern\r\n", 24);
+		conn_puts(s->conn, "IMPLEMENTATION Postern\r\n");
 	}
-	conn_write(s->conn, ".\r\n", 3);
+	conn_puts(s->conn, ".\r\n");
 	return POP_DONE;
 }
 

@@ -72,7 +72,7 @@ static void list_mechanisms(struct pop_session *s)
 	pop_ok(s, "Supported mechanisms follow");
 	for (char *m = strtok_r(list, " ", &save); m; m = strtok_r(NULL, " ", &save))
 		conn_printf(s->conn, "%s\r\n", m);
-	conn_write(s->conn, ".\r\n", 3);
+	conn_puts(s->conn, ".\r\n");
 }
 
 enum pop_result pop_cmd_auth(struct pop_session *s, char *args)

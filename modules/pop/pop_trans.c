@@ -82,7 +82,7 @@ static bool list_step(void *session)
 	}
 	if (s->list_next < s->snap->count)
 		return true;
-	conn_write(s->conn, ".\r\n", 3);
+	conn_puts(s->conn, ".\r\n");
 	return false;
 }
 
@@ -165,7 +165,7 @@ static enum pop_result send_message(struct pop_session *s, char *args, bool top)
 	conn_send_file(s->conn, fd, 0, m->size,
 		       (m->flags & MSG_HAS_DOT_LINE) ? CONN_SEND_DOTSTUFF : 0,
 		       m->hdr_len, top ? (long)lines : -1);
-	conn_write(s->conn, ".\r\n", 3);
+	conn_puts(s->conn, ".\r\n");
 	/* RETR marks Seen, visible to every session at once; TOP never does */
 	if (!top && !(m->flags & MSG_SEEN)) {
 		if (message_set_seen(s->snap->mailbox_id, m->uid, &error) < 0)

@@ -96,15 +96,6 @@ void auth_penalty_clear(const char *ip)
 		drop(pp);
 }
 
-unsigned int auth_penalty_count(const char *ip, unsigned int window_s, double now)
-{
-	struct penalty **pp = find(ip);
-
-	if (*pp == NULL || now - (*pp)->last > window_s)
-		return 0;
-	return (*pp)->count;
-}
-
 void auth_penalty_free_all(void)
 {
 	for (unsigned int b = 0; b < PENALTY_BUCKETS; b++) {

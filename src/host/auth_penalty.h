@@ -10,8 +10,6 @@
 unsigned int auth_penalty_fail(const char *ip, unsigned int base_ms,
 			       unsigned int window_s, double now);
 void auth_penalty_clear(const char *ip);
-/* Failures remembered for an address (tests, status). */
-unsigned int auth_penalty_count(const char *ip, unsigned int window_s, double now);
 void auth_penalty_free_all(void);
 
 #endif

@@ -163,6 +163,11 @@ void conn_write(struct conn *c, const void *data, size_t len)
 	c->out_bytes += len;
 }
 
+void conn_puts(struct conn *c, const char *s)
+{
+	conn_write(c, s, strlen(s));
+}
+
 void conn_printf(struct conn *c, const char *fmt, ...)
 {
 	struct buf *b;

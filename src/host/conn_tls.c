@@ -29,11 +29,6 @@ bool conn_tls_active(const struct conn *c)
 	return c->tls != TLS_OFF || c->starttls_pending;
 }
 
-bool conn_tls_implicit(const struct conn *c)
-{
-	return c->implicit_tls;
-}
-
 int conn_starttls(struct conn *c, const char **error_r)
 {
 	if (conn_tls_active(c)) {

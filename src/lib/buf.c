@@ -51,11 +51,6 @@ int buf_append(struct buf *b, const void *data, size_t len)
 	return 0;
 }
 
-int buf_append_str(struct buf *b, const char *s)
-{
-	return buf_append(b, s, strlen(s));
-}
-
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;
@@ -81,16 +76,6 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	ret = buf_vprintf(b, fmt, ap);
 	va_end(ap);
 	return ret;
-}
-
-void buf_consume(struct buf *b, size_t n)
-{
-	if (n >= b->len) {
-		b->len = 0;
-		return;
-	}
-	memmove(b->data, b->data + n, b->len - n);
-	b->len -= n;
 }
 
 void buf_reset(struct buf *b)

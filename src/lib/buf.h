@@ -19,7 +19,6 @@ void buf_free(struct buf *b);
 
 /* Append; -1 (and nothing appended) when the result would exceed max. */
 int buf_append(struct buf *b, const void *data, size_t len);
-int buf_append_str(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
@@ -28,8 +27,6 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 /* Make room for `len` more octets; returns where they go, or NULL. */
 char *buf_reserve(struct buf *b, size_t len);
 
-/* Drop the first n octets. */
-void buf_consume(struct buf *b, size_t n);
 void buf_reset(struct buf *b);
 
 /* The contents as a NUL-terminated string (the NUL is not counted). */

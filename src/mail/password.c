@@ -101,7 +101,3 @@ void password_verify_dummy(const char *password)
 	(void)password_verify(password, dummy_hash);
 }
 
-bool password_hash_supported(const char *hash)
-{
-	return crypt_checksalt(hash) == CRYPT_SALT_OK;
-}

@@ -17,7 +17,5 @@ bool password_verify_cached(const char *user, const char *password,
 void password_set_cost(unsigned int cost);
 /* Spend the time a real verification takes (unknown users). */
 void password_verify_dummy(const char *password);
-/* Is this a hash libxcrypt can verify (for imports)? */
-bool password_hash_supported(const char *hash);
 
 #endif

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 3
+#define POSTERN_MODULE_ABI 4
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -82,6 +82,8 @@ struct conn;
  * commands while output is backed up. */
 void conn_write(struct conn *conn, const void *data, size_t len);
 void conn_printf(struct conn *conn, const char *fmt, ...) PN_PRINTF(2, 3);
+/* A NUL-terminated string (fixed reply text). */
+void conn_puts(struct conn *conn, const char *s);
 
 #define CONN_SEND_DOTSTUFF 0x01	/* double a '.' that starts a line */
 
@@ -117,7 +119,6 @@ void conn_delay_input(struct conn *conn, unsigned int msec);
  * module until the handshake is done (then it arrives encrypted). */
 bool conn_tls_available(const struct conn *conn);	/* a certificate exists */
 bool conn_tls_active(const struct conn *conn);		/* on, or starting */
-bool conn_tls_implicit(const struct conn *conn);	/* a TLS port */
 int conn_starttls(struct conn *conn, const char **error_r);
 
 const char *conn_peer_ip(const struct conn *conn);	/* "192.0.2.1" */
