@@ -68,7 +68,7 @@ void pop_err(struct pop_session *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void count_bad(struct pop_session *s)
+void pop_count_bad(struct pop_session *s)
 {
 	if (++s->bad_commands < s->set->max_bad_commands)
 		return;
@@ -90,7 +90,7 @@ static void pop_line(void *session, char *line, size_t len)
 	}
 	if (memchr(line, '\0', len) != NULL) {
 		pop_err(s, "NUL character in command");
-		count_bad(s);
+		pop_count_bad(s);
 		return;
 	}
 	args = strchr(line, ' ');
@@ -104,17 +104,17 @@ static void pop_line(void *session, char *line, size_t len)
 	}
 	if (cmd->name == NULL) {
 		pop_err(s, "Unknown command");
-		count_bad(s);
+		pop_count_bad(s);
 		return;
 	}
 	fn = s->state == POP_AUTHORIZATION ? cmd->auth : cmd->trans;
 	if (fn == NULL) {
 		pop_err(s, "%s is not valid in this state", cmd->name);
-		count_bad(s);
+		pop_count_bad(s);
 		return;
 	}
 	if (fn(s, args) == POP_BAD)
-		count_bad(s);
+		pop_count_bad(s);
 }
 
 static void pop_line_too_long(void *session)
@@ -123,11 +123,11 @@ static void pop_line_too_long(void *session)
 
 	if (s->sasl_active) {
 		pop_sasl_abort(s, "AUTH response too long");
-		count_bad(s);
+		pop_count_bad(s);
 		return;
 	}
 	pop_err(s, "Command line too long (at most %d octets)", POP_MAX_LINE);
-	count_bad(s);
+	pop_count_bad(s);
 }
 
 static void *pop_open(struct conn *conn, void *settings)

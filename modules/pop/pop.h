@@ -62,6 +62,8 @@ pop_cmd_fn pop_cmd_user, pop_cmd_pass, pop_cmd_capa, pop_cmd_quit_auth,
 /* An AUTH continuation line (pop_sasl.c). */
 void pop_sasl_line(struct pop_session *s, char *line, size_t len);
 void pop_sasl_abort(struct pop_session *s, const char *why);
+/* Count a bad command; close after too many. */
+void pop_count_bad(struct pop_session *s);
 /* Count a failed login, delay the answer, close after too many. */
 void pop_auth_failed(struct pop_session *s, const char *why);
 /* TRANSACTION state (pop_trans.c). */

@@ -104,31 +104,36 @@ void pop_auth_failed(struct pop_session *s, const char *why)
 	}
 }
 
+/* The password check is done (it ran off the event loop). */
+static void pass_done(void *session, const struct auth_reply *reply)
+{
+	struct pop_session *s = session;
+
+	switch (reply->step) {
+	case AUTH_STEP_OK:
+		pop_login(s, &reply->account, "USER");
+		break;
+	case AUTH_STEP_TEMPFAIL:
+		conn_log(s->conn, LOG_ERROR, "login of %s failed: %s", s->user,
+			 reply->error);
+		pop_err(s, "[SYS/TEMP] Temporary problem, try again later");
+		break;
+	default:
+		pop_auth_failed(s, reply->error);
+		break;
+	}
+}
+
 enum pop_result pop_cmd_pass(struct pop_session *s, char *args)
 {
-	struct account account;
-	enum auth_result res;
-	const char *error = "";
-
 	if (!s->have_user) {
 		pop_err(s, "Send USER first");
 		return POP_BAD;
 	}
 	s->have_user = false;
-	res = auth_login_plain(s->user, args, conn_local_ip(s->conn), &account,
-			       &error);
+	conn_login_plain(s->conn, s->user, args, pass_done);
 	/* the password may still be in the line buffer: wipe it */
 	explicit_bzero(args, strlen(args));
-	if (res == AUTH_FAILED) {
-		pop_auth_failed(s, error);
-		return POP_DONE;
-	}
-	if (res == AUTH_TEMPFAIL) {
-		conn_log(s->conn, LOG_ERROR, "login of %s failed: %s", s->user, error);
-		pop_err(s, "[SYS/TEMP] Temporary problem, try again later");
-		return POP_DONE;
-	}
-	pop_login(s, &account, "USER");
 	return POP_DONE;
 }
 

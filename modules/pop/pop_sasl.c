@@ -21,16 +21,15 @@ void pop_sasl_abort(struct pop_session *s, const char *why)
 	pop_err(s, "%s", why);
 }
 
-/* Act on one step's outcome. */
-static void sasl_result(struct pop_session *s, enum auth_step step,
-			const void *out, size_t outlen,
-			const struct account *account, const char *error)
+/* Act on one step's outcome (it may have waited for a password check). */
+static void sasl_result(void *session, const struct auth_reply *reply)
 {
+	struct pop_session *s = session;
 	char b64[CHALLENGE_MAX];
 
-	switch (step) {
+	switch (reply->step) {
 	case AUTH_STEP_CONTINUE:
-		if (base64_encode(out, outlen, b64, sizeof(b64)) < 0) {
+		if (base64_encode(reply->out, reply->outlen, b64, sizeof(b64)) < 0) {
 			pop_sasl_abort(s, "[SYS/TEMP] Authentication failed, try again later");
 			return;
 		}
@@ -40,26 +39,27 @@ static void sasl_result(struct pop_session *s, enum auth_step step,
 		return;
 	case AUTH_STEP_OK:
 		sasl_done(s);
-		pop_login(s, account, s->sasl_mech);
+		pop_login(s, &reply->account, s->sasl_mech);
 		return;
 	case AUTH_STEP_FAILED: {
 		char why[300];
 
 		sasl_done(s);
-		snprintf(why, sizeof(why), "%s: %s", s->sasl_mech, error);
+		snprintf(why, sizeof(why), "%s: %s", s->sasl_mech, reply->error);
 		pop_auth_failed(s, why);
 		return;
 	}
 	case AUTH_STEP_TEMPFAIL:
 		sasl_done(s);
 		conn_log(s->conn, LOG_ERROR, "%s authentication: %s", s->sasl_mech,
-			 error);
+			 reply->error);
 		pop_err(s, "[SYS/TEMP] Temporary problem, try again later");
 		return;
 	case AUTH_STEP_NOMECH:
 		sasl_done(s);
 		pop_err(s, "Mechanism %s is not available%s", s->sasl_mech,
 			conn_plaintext_allowed(s->conn) ? "" : " (try STLS first)");
+		pop_count_bad(s);
 		return;
 	}
 }
@@ -78,11 +78,7 @@ static void list_mechanisms(struct pop_session *s)
 enum pop_result pop_cmd_auth(struct pop_session *s, char *args)
 {
 	char *mech = args, *initial, decoded[POP_MAX_LINE + 1] = "";
-	const void *out = NULL;
-	size_t outlen = 0, inlen = 0;
-	struct account account;
-	const char *error = "";
-	enum auth_step step;
+	size_t inlen = 0;
 
 	/* "AUTH" and "AUTH " alone: list what works here (empty AUTH) */
 	if (*args == '\0') {
@@ -109,24 +105,19 @@ enum pop_result pop_cmd_auth(struct pop_session *s, char *args)
 		pop_err(s, "Invalid base64 data in the initial response");
 		return POP_BAD;
 	}
-	step = conn_sasl_start(s->conn, POP_SASL_SERVICE, mech, decoded, inlen,
-			       initial != NULL, &out, &outlen, &account, &error);
+	conn_sasl_start(s->conn, POP_SASL_SERVICE, mech, decoded, inlen,
+			initial != NULL, sasl_result);
 	explicit_bzero(decoded, sizeof(decoded));
 	explicit_bzero(args, strlen(args));
 	if (initial != NULL)
 		explicit_bzero(initial, strlen(initial));
-	sasl_result(s, step, out, outlen, &account, error);
-	return step == AUTH_STEP_NOMECH ? POP_BAD : POP_DONE;
+	return POP_DONE;
 }
 
 void pop_sasl_line(struct pop_session *s, char *line, size_t len)
 {
 	static char decoded[POP_MAX_AUTH_LINE];
-	const void *out = NULL;
-	size_t outlen = 0, inlen = 0;
-	struct account account;
-	const char *error = "";
-	enum auth_step step;
+	size_t inlen = 0;
 
 	if (len == 1 && line[0] == '*') {
 		pop_sasl_abort(s, "Authentication cancelled");
@@ -137,9 +128,7 @@ void pop_sasl_line(struct pop_session *s, char *line, size_t len)
 		pop_sasl_abort(s, "Invalid base64 data, authentication cancelled");
 		return;
 	}
-	step = conn_sasl_step(s->conn, decoded, inlen, &out, &outlen, &account,
-			      &error);
+	conn_sasl_step(s->conn, decoded, inlen, sasl_result);
 	explicit_bzero(decoded, inlen);
 	explicit_bzero(line, len);
-	sasl_result(s, step, out, outlen, &account, error);
 }

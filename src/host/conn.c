@@ -27,6 +27,7 @@
 #include "host/conn.h"
 #include "host/conn_internal.h"
 #include "host/host.h"
+#include "host/login.h"
 #include "host/sasl.h"
 #include "host/service.h"
 #include "lib/buf.h"
@@ -348,6 +349,7 @@ static void flush(struct conn *c)
 static bool can_dispatch(const struct conn *c)
 {
 	return !c->dead && !c->closing && !c->delayed && c->cont == NULL &&
+	       c->auth_done == NULL &&
 	       c->out_bytes < OUT_HIGH && c->out_files == 0 &&
 	       c->tls != TLS_HANDSHAKE && !c->starttls_pending;
 }
@@ -362,9 +364,15 @@ static void process_input(struct conn *c)
 	char *line;
 	size_t len;
 
-	while (can_dispatch(c)) {
-		enum line_result r = linereader_next(&c->in, &line, &len);
+	for (;;) {
+		enum line_result r;
 
+		/* a login's answer comes before the next line */
+		if (!c->dead && login_deliver(c))
+			continue;
+		if (!can_dispatch(c))
+			break;
+		r = linereader_next(&c->in, &line, &len);
 		if (r == LINE_NONE)
 			break;
 		if (r == LINE_TOO_LONG) {
@@ -424,6 +432,7 @@ static void conn_destroy(struct conn *c)
 	ev_timer_stop(loop, &c->delay);
 	while (c->head != NULL)
 		seg_pop(c);
+	login_free(c);
 	conn_sasl_free(c);
 	conn_io_free(c);
 	close(c->fd);
@@ -477,6 +486,11 @@ static void conn_run(struct conn *c)
 		return;
 	}
 	update_watchers(c);
+}
+
+void conn_resume(struct conn *c)
+{
+	conn_run(c);
 }
 
 /* Read what the socket (or OpenSSL) has into the line reader. */

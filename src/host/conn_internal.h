@@ -15,6 +15,8 @@
 #include "lib/linereader.h"
 #include "postern/module.h"
 
+struct login_check;
+
 struct oseg {
 	struct oseg *next;
 	bool is_file;
@@ -59,6 +61,16 @@ struct conn {
 	void *sasl_callbacks;
 	bool sasl_tempfail;	/* a store fault happened during it */
 	char *sasl_reason;	/* our reason for a failure to come */
+	void *sasl_wait;	/* input held while its password is checked */
+	char sasl_mech[32];	/* the mechanism of the exchange */
+	unsigned int sasl_stage; /* how far a LOGIN exchange is */
+	char sasl_login_user[ADDRESS_MAX + 1];
+	/* logins (login.c) */
+	auth_done_fn *auth_done;	/* a reply is owed to the module */
+	bool auth_ready;		/* ... and waits in auth_reply */
+	struct auth_reply auth_reply;
+	char auth_error[ADDRESS_MAX + 128];
+	struct login_check *check;	/* a password check under way */
 };
 
 /* Socket I/O through TLS when it is on: like read(2)/send(2), -1 with
@@ -73,7 +85,10 @@ int conn_io_handshake(struct conn *c);
 bool conn_io_pending(const struct conn *c);
 void conn_io_free(struct conn *c);
 
-/* conn.c helpers conn_tls.c uses */
+/* conn.c helpers conn_tls.c and login.c use */
 void conn_kill(struct conn *c, const char *why);
+/* Something the connection waited for has happened outside its own
+ * events (a password check came back): run it now.  It may be destroyed. */
+void conn_resume(struct conn *c);
 
 #endif

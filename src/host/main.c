@@ -20,6 +20,7 @@
 #include "mail/auth_cache.h"
 #include "host/sasl.h"
 #include "host/tls.h"
+#include "host/verify_pool.h"
 #include "host/workers.h"
 #include "lib/config.h"
 #include "lib/core_settings.h"
@@ -145,6 +146,9 @@ static void on_sighup(struct ev_loop *l, ev_signal *w, int revents)
 	if (strcmp(fresh.data_dir, settings.data_dir) != 0)
 		log_msg(LOG_WARNING, "HOST",
 			"data_dir changed: takes effect after a restart");
+	if (fresh_auth.verify_threads != auth_set.verify_threads)
+		log_msg(LOG_WARNING, "HOST",
+			"auth.verify_threads changed: takes effect after a restart");
 	/* module list and data_dir need a restart; the rest applies now */
 	free(fresh.data_dir);
 	fresh.data_dir = settings.data_dir;
@@ -276,6 +280,7 @@ static int exit_cleanly(int status)
 	const char *error;
 
 	modules_unload();
+	verify_pool_stop();
 	if (store_is_open() && store_seen_flush(&error) < 0)
 		log_msg(LOG_WARNING, "STORE", "cannot record Seen flags: %s", error);
 	store_close();
@@ -295,12 +300,17 @@ static int exit_cleanly(int status)
 }
 
 /* The event loop of a serving process (the only one, or a worker). */
-static void serve(void)
+static int serve(void)
 {
 	ev_signal sig_hup, sig_term, sig_int;
 	ev_prepare prepare;
+	const char *error;
 
 	store_seen_defer(true);
+	if (verify_pool_start(loop, auth_set.verify_threads, &error) < 0) {
+		log_msg(LOG_ERROR, "HOST", "%s", error);
+		return -1;
+	}
 	ev_prepare_init(&prepare, on_prepare);
 	ev_prepare_start(loop, &prepare);
 	ev_signal_init(&sig_hup, on_sighup, SIGHUP);
@@ -314,6 +324,7 @@ static void serve(void)
 	ev_signal_stop(loop, &sig_hup);
 	ev_signal_stop(loop, &sig_term);
 	ev_signal_stop(loop, &sig_int);
+	return 0;
 }
 
 /* A worker process, just forked from the master. */
@@ -331,8 +342,7 @@ static int worker_main(unsigned int number)
 		return exit_cleanly(1);
 	}
 	modules_activate_listeners();
-	serve();
-	return exit_cleanly(0);
+	return exit_cleanly(serve() < 0 ? 1 : 0);
 }
 
 int main(int argc, char **argv)
@@ -466,9 +476,10 @@ int main(int argc, char **argv)
 	daemon_ready();
 	log_msg(LOG_NOTICE, "HOST", "posternd %s started (pid %ld, data_dir %s)",
 		PACKAGE_VERSION, (long)getpid(), settings.data_dir);
-	serve();
+	int status = serve() < 0 ? 1 : 0;
+
 	log_msg(LOG_NOTICE, "HOST", "posternd stopped");
 	if (settings.pid_file[0] != '\0')
 		unlink(settings.pid_file);
-	return exit_cleanly(0);
+	return exit_cleanly(status);
 }

@@ -14,6 +14,7 @@
 #include "host/auth_penalty.h"
 #include "host/conn_internal.h"
 #include "host/host.h"
+#include "host/login.h"
 #include "host/sasl.h"
 #include "lib/config.h"
 #include "lib/core_settings.h"
@@ -54,6 +55,8 @@ static const struct setting_def auth_defs[] = {
 	/* Dovecot's auth_failure_delay: 2 s, then 4, 8, 15 per address */
 	{ "failure_delay_ms", SETTING_UINT, S(failure_delay_ms), "2000", 0, 15000 },
 	{ "failure_window", SETTING_SECONDS, S(failure_window), "10m", 1, 86400 },
+	/* password checks beside the loop, per process; 0 = on the loop */
+	{ "verify_threads", SETTING_UINT, S(verify_threads), "2", 0, 64 },
 	SETTING_DEFS_END
 };
 
@@ -158,6 +161,23 @@ static bool split_user(const char *user, char *name, char *domain)
 static struct conn *active_conn;
 static char fail_reason[ADDRESS_MAX + 32];
 
+/* The verdict of the password check that ran in the pool for the step now
+ * running (login.c): checkpass answers from it when user and password are
+ * exactly those checked. */
+static struct {
+	const char *user;
+	const char *password;
+	enum auth_step verdict;
+	const char *error;
+} note;
+
+static bool note_matches(const char *user, const char *pass, unsigned passlen)
+{
+	return note.user != NULL && strcmp(note.user, user) == 0 &&
+	       strlen(note.password) == passlen &&
+	       memcmp(note.password, pass, passlen) == 0;
+}
+
 static int cb_checkpass(sasl_conn_t *sconn, void *context, const char *user,
 			const char *pass, unsigned passlen, struct propctx *propctx)
 {
@@ -172,6 +192,12 @@ static int cb_checkpass(sasl_conn_t *sconn, void *context, const char *user,
 	(void)propctx;
 	if (passlen >= sizeof(pw) || memchr(pass, '\0', passlen) != NULL)
 		return SASL_BADAUTH;
+	if (note_matches(user, pass, passlen)) {
+		if (note.verdict == AUTH_STEP_OK)
+			return SASL_OK;
+		snprintf(fail_reason, sizeof(fail_reason), "%s", note.error);
+		return SASL_BADAUTH;
+	}
 	if (!split_user(user, name, domain))
 		return SASL_NOUSER;
 	if (store_account_get(name, domain, &account, hash, sizeof(hash), &found,
@@ -184,6 +210,9 @@ static int cb_checkpass(sasl_conn_t *sconn, void *context, const char *user,
 	}
 	memcpy(pw, pass, passlen);
 	pw[passlen] = '\0';
+	/* login.c checks PLAIN and LOGIN passwords in the pool first; this is
+	 * the fallback when the exchange was not what it expected */
+	log_msg(LOG_DEBUG, "SASL", "%s: password checked on the event loop", user);
 	if (!found) {
 		password_verify_dummy(pw);
 		explicit_bzero(pw, sizeof(pw));
@@ -420,6 +449,25 @@ void sasl_global_done(void)
 
 /* ---- per connection ---- */
 
+/* Input held back while its password is checked in the pool. */
+struct sasl_wait {
+	bool start;		/* sasl_server_start, else _step */
+	bool has_initial;
+	size_t inlen;
+	unsigned char in[];
+};
+
+static void wait_free(struct conn *c)
+{
+	struct sasl_wait *w = c->sasl_wait;
+
+	if (w != NULL) {
+		explicit_bzero(w->in, w->inlen);
+		free(w);
+		c->sasl_wait = NULL;
+	}
+}
+
 void conn_sasl_free(struct conn *c)
 {
 	if (c->sasl != NULL)
@@ -429,6 +477,8 @@ void conn_sasl_free(struct conn *c)
 	c->sasl_callbacks = NULL;
 	free(c->sasl_reason);
 	c->sasl_reason = NULL;
+	wait_free(c);
+	explicit_bzero(c->sasl_login_user, sizeof(c->sasl_login_user));
 }
 
 static int sasl_new(struct conn *c, const char *service)
@@ -480,13 +530,12 @@ const char *conn_sasl_mechs(struct conn *c, const char *service)
 	return list;
 }
 
-/* Map an exchange result; on success fill *account_r. */
-static enum auth_step finish_step(struct conn *c, int rc, const char *out,
-				  unsigned outlen, const void **out_r,
-				  size_t *outlen_r, struct account *account_r,
-				  const char **error_r)
+/* Answer the module with an exchange step's result. */
+static void finish_step(struct conn *c, int rc, const char *out,
+			unsigned outlen)
 {
 	static char err[ADDRESS_MAX + 64];
+	struct auth_reply reply = { .step = AUTH_STEP_FAILED };
 	const void *username;
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
 	const char *serror;
@@ -494,21 +543,26 @@ static enum auth_step finish_step(struct conn *c, int rc, const char *out,
 
 	active_conn = NULL;
 	if (rc == SASL_CONTINUE) {
-		*out_r = out;
-		*outlen_r = outlen;
-		return AUTH_STEP_CONTINUE;
+		/* Cyrus keeps `out` until the next call on this sasl_conn */
+		reply.step = AUTH_STEP_CONTINUE;
+		reply.out = out;
+		reply.outlen = outlen;
+		login_answer(c, &reply);
+		return;
 	}
 	if (rc == SASL_OK) {
 		if (sasl_getprop(c->sasl, SASL_USERNAME, &username) != SASL_OK ||
 		    !split_user(username, name, domain) ||
-		    store_account_get(name, domain, account_r, NULL, 0, &found,
-				      &serror) < 0 || !found) {
-			*error_r = "authenticated user vanished";
-			conn_sasl_free(c);
-			return AUTH_STEP_TEMPFAIL;
+		    store_account_get(name, domain, &reply.account, NULL, 0,
+				      &found, &serror) < 0 || !found) {
+			reply.step = AUTH_STEP_TEMPFAIL;
+			reply.error = "authenticated user vanished";
+		} else {
+			reply.step = AUTH_STEP_OK;
 		}
 		conn_sasl_free(c);
-		return AUTH_STEP_OK;
+		login_answer(c, &reply);
+		return;
 	}
 	if (c->sasl_reason != NULL)
 		snprintf(err, sizeof(err), "unknown account %s", c->sasl_reason);
@@ -516,53 +570,169 @@ static enum auth_step finish_step(struct conn *c, int rc, const char *out,
 		snprintf(err, sizeof(err), "%s", fail_reason);
 	else
 		snprintf(err, sizeof(err), "%s", sasl_errdetail(c->sasl));
-	*error_r = err;
+	reply.error = err;
 	bool temp = c->sasl_tempfail || rc == SASL_UNAVAIL || rc == SASL_NOMEM ||
 		    rc == SASL_FAIL;
 	conn_sasl_free(c);
 	if (rc == SASL_NOMECH || rc == SASL_TOOWEAK || rc == SASL_ENCRYPT)
-		return AUTH_STEP_NOMECH;
-	return temp ? AUTH_STEP_TEMPFAIL : AUTH_STEP_FAILED;
+		reply.step = AUTH_STEP_NOMECH;
+	else if (temp)
+		reply.step = AUTH_STEP_TEMPFAIL;
+	login_answer(c, &reply);
 }
 
-enum auth_step conn_sasl_start(struct conn *c, const char *service,
-			       const char *mech, const void *in, size_t inlen,
-			       bool has_initial, const void **out_r,
-			       size_t *outlen_r, struct account *account_r,
-			       const char **error_r)
+static void run_exchange(struct conn *c, bool start, const void *in,
+			 size_t inlen, bool has_initial)
 {
 	const char *out = NULL;
 	unsigned outlen = 0;
 	int rc;
 
-	if (!initialised || (rc = sasl_new(c, service)) != SASL_OK) {
-		*error_r = "SASL is not available";
-		return AUTH_STEP_TEMPFAIL;
+	active_conn = c;
+	fail_reason[0] = '\0';
+	if (start)
+		rc = sasl_server_start(c->sasl, c->sasl_mech,
+				       has_initial ? in : NULL, (unsigned)inlen,
+				       &out, &outlen);
+	else
+		rc = sasl_server_step(c->sasl, in, (unsigned)inlen, &out, &outlen);
+	finish_step(c, rc, out, outlen);
+}
+
+/* The password is checked: run the held step.  Its checkpass finds the
+ * verdict in `note` instead of hashing again. */
+static void on_checked(struct conn *c, const struct login_verdict *v)
+{
+	struct sasl_wait *w = c->sasl_wait;
+
+	c->sasl_wait = NULL;
+	if (v->step == AUTH_STEP_TEMPFAIL || c->sasl == NULL) {
+		struct auth_reply reply = { .step = AUTH_STEP_TEMPFAIL,
+					    .error = v->error };
+
+		login_answer(c, &reply);
+	} else {
+		note.user = v->user;
+		note.password = v->password;
+		note.verdict = v->step;
+		note.error = v->error;
+		run_exchange(c, w->start, w->in, w->inlen, w->has_initial);
+		memset(&note, 0, sizeof(note));
+	}
+	explicit_bzero(w->in, w->inlen);
+	free(w);
+}
+
+/* Does this input carry a password (PLAIN's message, LOGIN's second
+ * answer)?  Then *login_r and *password_r point into the buffers given.
+ * Guessing wrong costs nothing but speed: checkpass hashes on the loop when
+ * the note does not match exactly. */
+static bool find_password(struct conn *c, bool start, const unsigned char *in,
+			  size_t inlen, bool has_initial, char login[ADDRESS_MAX + 1],
+			  char *password, size_t size)
+{
+	if (strcasecmp(c->sasl_mech, "PLAIN") == 0) {
+		/* RFC 4616: [authzid] NUL authcid NUL passwd */
+		const unsigned char *nul1, *nul2;
+
+		if ((start && !has_initial) || inlen == 0)
+			return false;
+		nul1 = memchr(in, '\0', inlen);
+		if (nul1 == NULL)
+			return false;
+		nul2 = memchr(nul1 + 1, '\0', inlen - (size_t)(nul1 + 1 - in));
+		if (nul2 == NULL || nul2 == nul1 + 1 ||
+		    (size_t)(nul2 - nul1 - 1) > ADDRESS_MAX ||
+		    inlen - (size_t)(nul2 + 1 - in) >= size ||
+		    memchr(nul2 + 1, '\0', inlen - (size_t)(nul2 + 1 - in)) != NULL)
+			return false;
+		memcpy(login, nul1 + 1, (size_t)(nul2 - nul1 - 1));
+		login[nul2 - nul1 - 1] = '\0';
+		memcpy(password, nul2 + 1, inlen - (size_t)(nul2 + 1 - in));
+		password[inlen - (size_t)(nul2 + 1 - in)] = '\0';
+		return password[0] != '\0';
+	}
+	if (strcasecmp(c->sasl_mech, "LOGIN") == 0) {
+		/* Cyrus' LOGIN: user name (initial response or the answer to
+		 * "Username:"), then the password */
+		bool gives_user = start ? has_initial && inlen > 0 : c->sasl_stage == 1;
+
+		if (start)
+			c->sasl_stage = 1;
+		if (gives_user) {
+			if (inlen >= sizeof(c->sasl_login_user) ||
+			    memchr(in, '\0', inlen) != NULL)
+				return false;
+			memcpy(c->sasl_login_user, in, inlen);
+			c->sasl_login_user[inlen] = '\0';
+			c->sasl_stage = 2;
+			return false;
+		}
+		if (start || c->sasl_stage != 2 || inlen == 0 || inlen >= size ||
+		    memchr(in, '\0', inlen) != NULL)
+			return false;
+		c->sasl_stage = 3;
+		memcpy(login, c->sasl_login_user, sizeof(c->sasl_login_user));
+		memcpy(password, in, inlen);
+		password[inlen] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* One step: held for a password check, or run now. */
+static void exchange(struct conn *c, bool start, const void *in, size_t inlen,
+		     bool has_initial)
+{
+	char login[ADDRESS_MAX + 1], password[1025];
+
+	if (find_password(c, start, in, inlen, has_initial, login, password,
+			  sizeof(password))) {
+		struct sasl_wait *w = xmalloc(sizeof(*w) + inlen + 1);
+
+		w->start = start;
+		w->has_initial = has_initial;
+		w->inlen = inlen;
+		memcpy(w->in, in, inlen);
+		wait_free(c);
+		c->sasl_wait = w;
+		login_check(c, login, password, on_checked);
+		explicit_bzero(password, sizeof(password));
+		return;
+	}
+	run_exchange(c, start, in, inlen, has_initial);
+}
+
+void conn_sasl_start(struct conn *c, const char *service, const char *mech,
+		     const void *in, size_t inlen, bool has_initial,
+		     auth_done_fn *done)
+{
+	login_owe(c, done);
+	if (!initialised || sasl_new(c, service) != SASL_OK) {
+		struct auth_reply reply = { .step = AUTH_STEP_TEMPFAIL,
+					    .error = "SASL is not available" };
+
+		login_answer(c, &reply);
+		return;
 	}
 	c->sasl_tempfail = false;
-	active_conn = c;
-	fail_reason[0] = '\0';
-	rc = sasl_server_start(c->sasl, mech, has_initial ? in : NULL,
-			       (unsigned)inlen, &out, &outlen);
-	return finish_step(c, rc, out, outlen, out_r, outlen_r, account_r, error_r);
+	snprintf(c->sasl_mech, sizeof(c->sasl_mech), "%s", mech);
+	c->sasl_stage = 0;
+	exchange(c, true, in, inlen, has_initial);
 }
 
-enum auth_step conn_sasl_step(struct conn *c, const void *in, size_t inlen,
-			      const void **out_r, size_t *outlen_r,
-			      struct account *account_r, const char **error_r)
+void conn_sasl_step(struct conn *c, const void *in, size_t inlen,
+		    auth_done_fn *done)
 {
-	const char *out = NULL;
-	unsigned outlen = 0;
-	int rc;
-
+	login_owe(c, done);
 	if (c->sasl == NULL) {
-		*error_r = "no authentication in progress";
-		return AUTH_STEP_FAILED;
+		struct auth_reply reply = { .step = AUTH_STEP_FAILED,
+					    .error = "no authentication in progress" };
+
+		login_answer(c, &reply);
+		return;
 	}
-	active_conn = c;
-	fail_reason[0] = '\0';
-	rc = sasl_server_step(c->sasl, in, (unsigned)inlen, &out, &outlen);
-	return finish_step(c, rc, out, outlen, out_r, outlen_r, account_r, error_r);
+	exchange(c, false, in, inlen, true);
 }
 
 void conn_sasl_abort(struct conn *c)

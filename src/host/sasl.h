@@ -19,6 +19,7 @@ struct auth_settings {
 	struct setting_list mechanisms;	/* offered when usable */
 	unsigned int failure_delay_ms;	/* first failure's delay; doubles */
 	unsigned int failure_window;	/* seconds an address's count lasts */
+	unsigned int verify_threads;	/* verification pool, per process */
 };
 
 /* cleartext_secrets: may CRAM-MD5 and DIGEST-MD5 be listed? */

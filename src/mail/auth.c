@@ -1,4 +1,4 @@
-/* auth.c - login names and password checks (module API auth_login_plain). */
+/* auth.c - who a login name is, and APOP (module API auth_login_apop). */
 #include "config.h"
 
 #include <ctype.h>
@@ -10,6 +10,7 @@
 
 #include "lib/core_settings.h"
 #include "mail/accounts.h"
+#include "mail/auth.h"
 #include "mail/names.h"
 #include "mail/password.h"
 #include "store/store_ops.h"
@@ -31,36 +32,27 @@ int account_resolve(const char *address, const char *local_ip,
 	return name_object_check(set->main_domain, domain_r, error_r);
 }
 
-enum auth_result auth_login_plain(const char *login, const char *password,
-				  const char *local_ip, struct account *account_r,
-				  const char **error_r)
+enum auth_lookup auth_lookup(const char *login, const char *local_ip,
+			     struct account *account_r, char *hash_r,
+			     size_t hash_size, char *user_r, const char **error_r)
 {
 	static char err[ADDRESS_MAX + 64];
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
-	char hash[PASSWORD_HASH_MAX], who[ADDRESS_MAX + 1];
 	bool found;
 
-	if (account_resolve(login, local_ip, name, domain, error_r) < 0) {
-		password_verify_dummy(password);
-		return AUTH_FAILED;
-	}
-	if (store_account_get(name, domain, account_r, hash, sizeof(hash),
+	user_r[0] = '\0';
+	if (account_resolve(login, local_ip, name, domain, error_r) < 0)
+		return AUTH_LOOKUP_UNKNOWN;
+	snprintf(user_r, ADDRESS_MAX + 1, "%s@%s", name, domain);
+	if (store_account_get(name, domain, account_r, hash_r, hash_size,
 			      &found, error_r) < 0)
-		return AUTH_TEMPFAIL;
+		return AUTH_LOOKUP_TEMPFAIL;
 	if (!found) {
-		/* same cost as a wrong password: no user probing by timing */
-		password_verify_dummy(password);
-		snprintf(err, sizeof(err), "unknown account %s@%s", name, domain);
+		snprintf(err, sizeof(err), "unknown account %s", user_r);
 		*error_r = err;
-		return AUTH_FAILED;
+		return AUTH_LOOKUP_UNKNOWN;
 	}
-	snprintf(who, sizeof(who), "%s@%s", name, domain);
-	if (!password_verify_cached(who, password, hash)) {
-		snprintf(err, sizeof(err), "wrong password for %s@%s", name, domain);
-		*error_r = err;
-		return AUTH_FAILED;
-	}
-	return AUTH_OK;
+	return AUTH_LOOKUP_FOUND;
 }
 
 bool auth_apop_available(void)

@@ -101,3 +101,8 @@ void password_verify_dummy(const char *password)
 	(void)password_verify(password, dummy_hash);
 }
 
+const char *password_dummy_hash(void)
+{
+	return dummy_hash;
+}
+

@@ -17,5 +17,7 @@ bool password_verify_cached(const char *user, const char *password,
 void password_set_cost(unsigned int cost);
 /* Spend the time a real verification takes (unknown users). */
 void password_verify_dummy(const char *password);
+/* The hash it uses (copy it: password_set_cost replaces it). */
+const char *password_dummy_hash(void);
 
 #endif

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 4
+#define POSTERN_MODULE_ABI 5
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -149,14 +149,6 @@ enum auth_result {
 	AUTH_TEMPFAIL,		/* store fault: try again later */
 };
 
-/* Resolve a login name ("jsmith", "jsmith@example.com", "jsmith%example.com")
- * relative to the local address the client connected to, and check the
- * password.  On AUTH_FAILED and AUTH_TEMPFAIL *error_r says why (for the log,
- * never for the client: it must not reveal whether the user exists). */
-enum auth_result auth_login_plain(const char *login, const char *password,
-				  const char *local_ip, struct account *account_r,
-				  const char **error_r);
-
 /* APOP (RFC 1939): only where a plaintext-equivalent secret is kept
  * (auth.cleartext_secrets).  digest: hex MD5 of timestamp and password. */
 bool auth_apop_available(void);
@@ -164,28 +156,47 @@ enum auth_result auth_login_apop(const char *login, const char *timestamp,
 				 const char *digest, const char *local_ip,
 				 struct account *account_r, const char **error_r);
 
-/* SASL through Cyrus SASL (the host's [auth] settings).  The mechanisms a
- * connection may use depend on TLS, the client address and
- * auth.allow_plaintext; data in and out is raw (the module does base64). */
+/* Logins.  Password checks (yescrypt: milliseconds each) run on the
+ * host's verification threads, not on the event loop, so a login answers
+ * through a callback: `done` is called exactly once, on the loop, after the
+ * call has returned (at the earliest when the module's line callback
+ * returns), and not at all if the connection closes first.  Until then no
+ * further command line reaches the module. */
 enum auth_step {
-	AUTH_STEP_CONTINUE,	/* send *out_r as a challenge, await a reply */
-	AUTH_STEP_OK,		/* *account_r is authenticated */
+	AUTH_STEP_CONTINUE,	/* send reply->out as a challenge, await a reply */
+	AUTH_STEP_OK,		/* reply->account is authenticated */
 	AUTH_STEP_FAILED,	/* wrong credentials or protocol: [AUTH] */
 	AUTH_STEP_TEMPFAIL,	/* store fault: [SYS/TEMP] */
 	AUTH_STEP_NOMECH,	/* unknown, or not allowed now */
 };
 
+struct auth_reply {
+	enum auth_step step;
+	const void *out;	/* CONTINUE: raw challenge (module does base64) */
+	size_t outlen;
+	struct account account;	/* OK */
+	const char *error;	/* FAILED, TEMPFAIL: why, for the log only (it
+				 * must not tell the client who exists) */
+};
+typedef void auth_done_fn(void *session, const struct auth_reply *reply);
+
+/* USER/PASS: resolve `login` ("jsmith", "jsmith@example.com",
+ * "jsmith%example.com") relative to the local address and check the
+ * password.  The password is copied; the caller may wipe its buffer. */
+void conn_login_plain(struct conn *conn, const char *login,
+		      const char *password, auth_done_fn *done);
+
+/* SASL through Cyrus SASL (the host's [auth] settings).  The mechanisms a
+ * connection may use depend on TLS, the client address and
+ * auth.allow_plaintext; data in and out is raw (the module does base64). */
 /* Space-separated mechanisms usable on this connection now ("" if none). */
 const char *conn_sasl_mechs(struct conn *conn, const char *service);
 /* has_initial false: no initial response; true with inlen 0: empty one. */
-enum auth_step conn_sasl_start(struct conn *conn, const char *service,
-			       const char *mech, const void *in, size_t inlen,
-			       bool has_initial, const void **out_r,
-			       size_t *outlen_r, struct account *account_r,
-			       const char **error_r);
-enum auth_step conn_sasl_step(struct conn *conn, const void *in, size_t inlen,
-			      const void **out_r, size_t *outlen_r,
-			      struct account *account_r, const char **error_r);
+void conn_sasl_start(struct conn *conn, const char *service, const char *mech,
+		     const void *in, size_t inlen, bool has_initial,
+		     auth_done_fn *done);
+void conn_sasl_step(struct conn *conn, const void *in, size_t inlen,
+		    auth_done_fn *done);
 void conn_sasl_abort(struct conn *conn);
 /* After a failed login: hold the answer back by the client address's
  * growing penalty (auth.failure_delay_ms, doubling, at most 15 s).  After a
