@@ -4,19 +4,33 @@
 
 #include <sysexits.h>
 
-/* Exit codes: 0 done; EX_USAGE bad command line; EX_DATAERR bad input;
- * EX_NOUSER no such account; EX_TEMPFAIL store or disk fault (try again);
- * 1 anything else the message explains. */
+#include "postern/module.h"
+#include "store/store_ops.h"
+
+/* Exit codes: 0 done; EX_USAGE bad command line; EX_DATAERR bad input
+ * (a mailbox name, rights, an ACL identifier, a message); EX_NOUSER no such
+ * account, mailbox, or account/domain an identifier names; EX_TEMPFAIL
+ * store or disk fault (try again); 1 anything else the message explains
+ * (already exists, INBOX cannot be removed...). */
 typedef int ctl_fn(int argc, char **argv);
 
 ctl_fn ctl_domain_add, ctl_domain_del, ctl_domain_list;
 ctl_fn ctl_account_add, ctl_account_del, ctl_account_list, ctl_account_passwd,
 	ctl_account_set;
-ctl_fn ctl_mailbox_list, ctl_message_list;
+ctl_fn ctl_mailbox_add, ctl_mailbox_del, ctl_mailbox_list, ctl_mailbox_rename;
+ctl_fn ctl_acl_set, ctl_acl_get, ctl_acl_del;
+ctl_fn ctl_message_list;
 ctl_fn ctl_deliver;
 
 /* Print "posternctl: msg" to stderr and return code. */
 int ctl_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ADDRESS's account and its mailbox, or an exit code with the message
+ * printed: EX_DATAERR for a bad mailbox name, EX_NOUSER for no such account
+ * or mailbox, EX_TEMPFAIL for a store fault. */
+int ctl_find_account_mailbox(const char *address, const char *mailbox,
+			     struct account *account_r,
+			     struct mailbox_rec *rec_r);
 
 /* Read a password: --password-file FILE (first line) when given, else one
  * line from stdin (prompting without echo on a terminal). */

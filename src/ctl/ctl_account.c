@@ -1,4 +1,4 @@
-/* ctl_account.c - posternctl account add|list|del|passwd, mailbox list. */
+/* ctl_account.c - posternctl account add|list|del|passwd|set. */
 #include "config.h"
 
 #include <stdio.h>
@@ -106,27 +106,6 @@ int ctl_account_list(int argc, char **argv)
 	}
 	if (store_account_list(argc == 1 ? domain : NULL, print_account, NULL,
 			       &error) < 0)
-		return ctl_error(EX_TEMPFAIL, "%s", error);
-	return 0;
-}
-
-static void print_mailbox(const struct mailbox_stat *st, void *ctx)
-{
-	(void)ctx;
-	printf("%-30s %8u messages %12llu octets\n", st->name, st->messages,
-	       (unsigned long long)st->size);
-}
-
-int ctl_mailbox_list(int argc, char **argv)
-{
-	struct account account;
-	const char *error;
-
-	if (argc != 1)
-		return ctl_error(EX_USAGE, "usage: mailbox list ADDRESS");
-	if (account_find(argv[0], &account, &error) < 0)
-		return ctl_error(EX_NOUSER, "%s", error);
-	if (store_mailbox_list(&account, print_mailbox, NULL, &error) < 0)
 		return ctl_error(EX_TEMPFAIL, "%s", error);
 	return 0;
 }

@@ -45,12 +45,27 @@ static const struct ctl_command commands[] = {
 	  "set a new password" },
 	{ "account", "set", "ADDRESS admin=yes|no", ctl_account_set,
 	  "grant or take the right to act as other users (SASL authzid)" },
+	{ "mailbox", "add", "ADDRESS NAME", ctl_mailbox_add,
+	  "create a mailbox (lists/info needs no lists)" },
 	{ "mailbox", "list", "ADDRESS", ctl_mailbox_list,
 	  "list an account's mailboxes with message counts" },
+	{ "mailbox", "rename", "ADDRESS NAME NEWNAME", ctl_mailbox_rename,
+	  "rename a mailbox with its sub-mailboxes (not INBOX)" },
+	{ "mailbox", "del", "ADDRESS NAME", ctl_mailbox_del,
+	  "remove a mailbox with its messages (not INBOX; sub-mailboxes stay)" },
+	{ "acl", "set", "ADDRESS MAILBOX IDENTIFIER [+|-]RIGHTS", ctl_acl_set,
+	  "set IDENTIFIER's rights (letters of lrswipcda), +RIGHTS adds,\n"
+	  "                                               "
+	  "-RIGHTS removes; IDENTIFIER: user@domain, anyone@domain, anyone" },
+	{ "acl", "get", "ADDRESS MAILBOX [IDENTIFIER]", ctl_acl_get,
+	  "show a mailbox's ACL entries (or one)" },
+	{ "acl", "del", "ADDRESS MAILBOX IDENTIFIER", ctl_acl_del,
+	  "remove an ACL entry" },
 	{ "message", "list", "ADDRESS [MAILBOX]", ctl_message_list,
 	  "list messages: uid, size, flags (S = seen), UIDL" },
-	{ "deliver", NULL, "ADDRESS [FILE...] (< message)", ctl_deliver,
-	  "deliver RFC 5322 messages (stdin, or one per file) into the INBOX" },
+	{ "deliver", NULL, "[--mailbox NAME] ADDRESS [FILE...] (< message)",
+	  ctl_deliver,
+	  "deliver RFC 5322 messages (stdin, or one per file) into the INBOX or NAME" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -74,7 +89,10 @@ static void usage(FILE *out)
 
 		snprintf(left, sizeof(left), "%s%s%s %s", c->noun, c->verb ? " " : "",
 			 c->verb ? c->verb : "", c->args);
-		fprintf(out, "  %-44s %s\n", left, c->help);
+		if (strlen(left) > 44)	/* the help on a line of its own */
+			fprintf(out, "  %s\n  %-44s %s\n", left, "", c->help);
+		else
+			fprintf(out, "  %-44s %s\n", left, c->help);
 	}
 	fprintf(out, "\nThe configuration is read from %s unless -c names another.\n",
 		DEFAULT_CONFIG);

@@ -22,7 +22,8 @@
 #define STORE_MAX_READERS 4096
 
 static const char *const db_names[DB_COUNT] = {
-	"meta", "domains", "accounts", "mailboxes", "messages"
+	"meta", "domains", "accounts", "mailboxes", "messages",
+	"acl", "acl_identifiers"
 };
 
 static MDB_env *env;
@@ -97,6 +98,10 @@ int store_open(const char *dir, const char **error_r)
 	if (dead > 0)
 		log_msg(LOG_NOTICE, "STORE", "cleared %d stale reader slots", dead);
 
+	/* every database is opened with MDB_CREATE: a store made by an older
+	 * version gains the newer ones (acl, acl_identifiers) here, empty,
+	 * which is what they are meant to be in it.  No schema version is
+	 * needed: records carry their own (record.h). */
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		goto fail;
 	for (int i = 0; i < DB_COUNT; i++) {

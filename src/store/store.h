@@ -3,10 +3,14 @@
  *
  * Named databases (keys; values are versioned records, see record.h):
  *   domains    lower(name)                       -> id, created
- *   accounts   lower(name@domain)                -> id, created, password hash
+ *   accounts   lower(domain/name)                -> id, created, secrets, flags
  *   mailboxes  be64(account id) name             -> id, uidvalidity, uidnext
  *   messages   be64(mailbox id) be32(uid)        -> size, hdr_len, flags, date,
  *                                                   body id, custom UIDL
+ *   acl        be64(mailbox id) identifier       -> rights
+ *   acl_identifiers identifier NUL be64(mailbox id) -> (nothing): the same
+ *              entries by identifier, so removing an account or a domain
+ *              finds the entries naming it without a scan
  *   meta       "next_id", "last_uidvalidity"     -> counters
  * Bodies are write-once files under data_dir/bodies (body.h).
  *
@@ -27,7 +31,7 @@
 #define STORE_EFAIL (-30000)
 
 enum store_db { DB_META, DB_DOMAINS, DB_ACCOUNTS, DB_MAILBOXES, DB_MESSAGES,
-		DB_COUNT };
+		DB_ACL, DB_ACL_IDS, DB_COUNT };
 
 /* Open (creating if needed) the store under data_dir.  Call after fork, in
  * every process that uses it. */

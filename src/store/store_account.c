@@ -116,7 +116,7 @@ static int account_add_txn(MDB_txn *txn, void *vctx)
 	snprintf(c->account.name, sizeof(c->account.name), "%s", c->name);
 	snprintf(c->account.domain, sizeof(c->account.domain), "%s", c->domain);
 	explicit_bzero(&r, sizeof(r));
-	return store_mailbox_create_txn(txn, c->account.id, "INBOX");
+	return store_mailbox_create_txn(txn, c->account.id, MAILBOX_INBOX);
 }
 
 int store_account_add(const char *name, const char *domain,
@@ -249,6 +249,32 @@ static int account_update(const char *name, const char *domain,
 	return ret;
 }
 
+int store_account_check_txn(MDB_txn *txn, const struct account *account)
+{
+	char kbuf[ADDRESS_MAX + 1];
+	MDB_val key = { 0, kbuf }, val;
+	struct account_rec *r;
+	int rc;
+
+	key.mv_size = account_key(kbuf, account->name, account->domain);
+	rc = mdb_get(txn, store_dbi(DB_ACCOUNTS), &key, &val);
+	if (rc == MDB_NOTFOUND)
+		return store_fail("no such account: %s@%s", account->name,
+				  account->domain);
+	if (rc != 0)
+		return rc;
+	/* 2.5 KiB of secrets: not on the stack, and wiped after */
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return store_fail("out of memory");
+	rc = decode_account(&val, r);
+	if (rc == 0 && r->id != account->id)
+		rc = store_fail("no such account: %s@%s (it was removed and made again)",
+				account->name, account->domain);
+	explicit_bzero(r, sizeof(*r));
+	free(r);
+	return rc;
+}
+
 int store_account_set_secrets(const char *name, const char *domain,
 			      const struct account_secrets *secrets,
 			      const char **error_r)
@@ -302,7 +328,12 @@ static int account_del_txn(MDB_txn *txn, void *vctx)
 		return rc;
 	if ((rc = mdb_del(txn, store_dbi(DB_ACCOUNTS), &key, NULL)) != 0)
 		return rc;
-	return store_mailboxes_remove_txn(txn, r.id, &c->bodies);
+	if ((rc = store_mailboxes_remove_txn(txn, r.id, &c->bodies)) != 0)
+		return rc;
+	/* rights given to it elsewhere go too: an account created later
+	 * under this name is someone else */
+	snprintf(kbuf, sizeof(kbuf), "%s@%s", c->name, c->domain);
+	return store_acl_remove_identifier_txn(txn, kbuf);
 }
 
 int store_account_del(const char *name, const char *domain,

@@ -7,6 +7,7 @@
 
 #include "store/record.h"
 #include "store/store.h"
+#include "store/store_internal.h"
 #include "store/store_ops.h"
 
 #define DOMAIN_REC_V1 1
@@ -62,6 +63,7 @@ static int domain_del_txn(MDB_txn *txn, void *ctx)
 {
 	const char *domain = ctx;
 	MDB_val key = str_val(domain);
+	char id[ACCOUNT_NAME_MAX + sizeof("anyone@")];
 	bool has;
 	int rc;
 
@@ -73,7 +75,12 @@ static int domain_del_txn(MDB_txn *txn, void *ctx)
 	rc = mdb_del(txn, store_dbi(DB_DOMAINS), &key, NULL);
 	if (rc == MDB_NOTFOUND)
 		return store_fail("no such domain: %s", domain);
-	return rc;
+	if (rc != 0)
+		return rc;
+	/* rights given to "anyone@domain": a domain made again later under
+	 * this name must not inherit them */
+	snprintf(id, sizeof(id), "anyone@%s", domain);
+	return store_acl_remove_identifier_txn(txn, id);
 }
 
 int store_domain_del(const char *domain, const char **error_r)

@@ -8,6 +8,7 @@
 #include <lmdb.h>
 
 #include "store/body.h"
+#include "store/store_ops.h"
 
 /* Body ids collected inside a transaction, unlinked after it commits. */
 struct body_list {
@@ -17,22 +18,30 @@ struct body_list {
 void store_body_list_add(struct body_list *l, const uint8_t id[BODY_ID_LEN]);
 void store_body_list_unlink_free(struct body_list *l);
 
+#define MAILBOX_INBOX "INBOX"
+/* Mailbox keys: be64(account id) name; a name has at most 255 octets. */
+#define MAILBOX_KEY_MAX (8 + 256)
+size_t store_mailbox_key(uint8_t *key, uint64_t account_id, const char *name);
+
 int store_mailbox_create_txn(MDB_txn *txn, uint64_t account_id,
 			     const char *name);
-/* Remove every mailbox of an account with its messages. */
+/* Remove every mailbox of an account with its messages and ACL entries. */
 int store_mailboxes_remove_txn(MDB_txn *txn, uint64_t account_id,
 			       struct body_list *bodies);
 /* Find a mailbox record; MDB_NOTFOUND when absent. */
-struct mailbox_rec {
-	uint64_t id;
-	uint32_t uidvalidity;
-	uint32_t uidnext;
-	uint64_t created;
-};
 int store_mailbox_get_txn(MDB_txn *txn, uint64_t account_id, const char *name,
 			  struct mailbox_rec *rec_r);
 int store_mailbox_put_txn(MDB_txn *txn, uint64_t account_id, const char *name,
 			  const struct mailbox_rec *rec);
+
+/* STORE_EFAIL "no such account" unless the account is still there with
+ * this id (writers check it: posternctl may have removed it meanwhile). */
+int store_account_check_txn(MDB_txn *txn, const struct account *account);
+
+/* ACL entries: remove those of one mailbox, or those naming identifier
+ * ("name@domain", "anyone@domain"), in every mailbox. */
+int store_acl_remove_mailbox_txn(MDB_txn *txn, uint64_t mailbox_id);
+int store_acl_remove_identifier_txn(MDB_txn *txn, const char *identifier);
 
 /* Message records. */
 struct message_rec {

@@ -1,19 +1,20 @@
-/* store_mailbox.c - the mailboxes database. */
+/* store_mailbox.c - the mailboxes database: records, lookup, create,
+ * remove, list.  Renaming is in store_mailbox_rename.c. */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "mail/names.h"
 #include "store/record.h"
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "store/store_ops.h"
 
 #define MAILBOX_REC_V1 1
-#define MAILBOX_KEY_MAX (8 + 256)
 
-static size_t mailbox_key(uint8_t *key, uint64_t account_id, const char *name)
+size_t store_mailbox_key(uint8_t *key, uint64_t account_id, const char *name)
 {
 	size_t len = strlen(name);
 
@@ -32,7 +33,7 @@ int store_mailbox_get_txn(MDB_txn *txn, uint64_t account_id, const char *name,
 
 	if (strlen(name) > MAILBOX_KEY_MAX - 8)
 		return MDB_NOTFOUND;
-	key.mv_size = mailbox_key(kbuf, account_id, name);
+	key.mv_size = store_mailbox_key(kbuf, account_id, name);
 	if ((rc = mdb_get(txn, store_dbi(DB_MAILBOXES), &key, &val)) != 0)
 		return rc;
 	rec_read_init(&r, val.mv_data, val.mv_size);
@@ -52,7 +53,7 @@ int store_mailbox_put_txn(MDB_txn *txn, uint64_t account_id, const char *name,
 	MDB_val key = { 0, kbuf }, val;
 	struct rec_writer w;
 
-	key.mv_size = mailbox_key(kbuf, account_id, name);
+	key.mv_size = store_mailbox_key(kbuf, account_id, name);
 	rec_init(&w, MAILBOX_REC_V1);
 	rec_put_u64(&w, rec->id);
 	rec_put_u32(&w, rec->uidvalidity);
@@ -142,8 +143,10 @@ int store_mailboxes_remove_txn(MDB_txn *txn, uint64_t account_id,
 		rec_read_init(&r, val.mv_data, val.mv_size);
 		(void)rec_get_u8(&r);
 		mailbox_id = rec_get_u64(&r);
-		if (!r.bad && (rc = walk_messages(txn, mailbox_id, remove_one,
-						  bodies)) != 0)
+		if (!r.bad && ((rc = walk_messages(txn, mailbox_id, remove_one,
+						   bodies)) != 0 ||
+			       (rc = store_acl_remove_mailbox_txn(txn,
+								 mailbox_id)) != 0))
 			break;
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
@@ -216,4 +219,111 @@ int store_mailbox_list(const struct account *account, store_mailbox_cb *cb,
 	struct mailbox_list_ctx c = { account, cb, ctx };
 
 	return store_read(mailbox_list_txn, &c, error_r);
+}
+
+struct mailbox_op_ctx {
+	const struct account *account;
+	const char *name;
+	struct mailbox_rec rec;
+	bool found;
+	uint32_t messages;
+	struct body_list bodies;
+};
+
+static int mailbox_find_txn(MDB_txn *txn, void *vctx)
+{
+	struct mailbox_op_ctx *c = vctx;
+	int rc = store_mailbox_get_txn(txn, c->account->id, c->name, &c->rec);
+
+	c->found = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_mailbox_find(const struct account *owner, const char *name,
+		       struct mailbox_rec *rec_r, bool *found_r,
+		       const char **error_r)
+{
+	struct mailbox_op_ctx c = { .account = owner, .name = name };
+
+	if (store_read(mailbox_find_txn, &c, error_r) < 0)
+		return -1;
+	*found_r = c.found;
+	if (c.found)
+		*rec_r = c.rec;
+	return 0;
+}
+
+static int mailbox_add_txn(MDB_txn *txn, void *vctx)
+{
+	struct mailbox_op_ctx *c = vctx;
+	int rc;
+
+	if ((rc = store_account_check_txn(txn, c->account)) != 0)
+		return rc;
+	/* no parent is needed: levels are name prefixes, as in IMAP */
+	return store_mailbox_create_txn(txn, c->account->id, c->name);
+}
+
+int store_mailbox_add(const struct account *account, const char *name,
+		      const char **error_r)
+{
+	struct mailbox_op_ctx c = { .account = account, .name = name };
+
+	if (name_mailbox_check(name, error_r) < 0)
+		return -1;
+	return store_write(mailbox_add_txn, &c, false, error_r);
+}
+
+static int remove_counted(MDB_cursor *cur, MDB_val *key, MDB_val *val,
+			  void *ctx)
+{
+	struct mailbox_op_ctx *c = ctx;
+
+	c->messages++;
+	return remove_one(cur, key, val, &c->bodies);
+}
+
+static int mailbox_del_txn(MDB_txn *txn, void *vctx)
+{
+	struct mailbox_op_ctx *c = vctx;
+	uint8_t kbuf[MAILBOX_KEY_MAX];
+	MDB_val key = { 0, kbuf };
+	int rc;
+
+	c->bodies.count = 0;	/* the transaction may be retried */
+	c->messages = 0;
+	if ((rc = store_account_check_txn(txn, c->account)) != 0)
+		return rc;
+	rc = store_mailbox_get_txn(txn, c->account->id, c->name, &c->rec);
+	if (rc == MDB_NOTFOUND)
+		return store_fail("no mailbox %s in account %s@%s", c->name,
+				  c->account->name, c->account->domain);
+	if (rc != 0)
+		return rc;
+	/* only this one: sub-mailboxes stay, as with IMAP DELETE */
+	if ((rc = walk_messages(txn, c->rec.id, remove_counted, c)) != 0 ||
+	    (rc = store_acl_remove_mailbox_txn(txn, c->rec.id)) != 0)
+		return rc;
+	key.mv_size = store_mailbox_key(kbuf, c->account->id, c->name);
+	return mdb_del(txn, store_dbi(DB_MAILBOXES), &key, NULL);
+}
+
+int store_mailbox_del(const struct account *account, const char *name,
+		      uint32_t *messages_r, const char **error_r)
+{
+	struct mailbox_op_ctx c = { .account = account, .name = name };
+	int ret;
+
+	if (strcmp(name, MAILBOX_INBOX) == 0) {
+		*error_r = "INBOX cannot be removed";
+		return -1;
+	}
+	ret = store_write(mailbox_del_txn, &c, false, error_r);
+	if (ret < 0)
+		c.bodies.count = 0;	/* nothing was removed */
+	/* bodies go only after the metadata commit */
+	store_body_list_unlink_free(&c.bodies);
+	if (ret == 0)
+		*messages_r = c.messages;
+	return ret;
 }

@@ -1,4 +1,4 @@
-/* store_ops.h - domains, accounts, mailboxes and messages in the store.
+/* store_ops.h - domains, accounts, mailboxes, ACLs and messages in the store.
  * Names reaching these functions are already checked and lower-cased
  * (mail/names.h); the store enforces existence and uniqueness. */
 #ifndef PN_STORE_OPS_H
@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mail/acl.h"
 #include "postern/module.h"
 #include "store/body.h"
 
@@ -14,6 +15,7 @@
 
 /* Domains. */
 int store_domain_add(const char *domain, const char **error_r);
+/* Refused while the domain has accounts; removes "anyone@domain" entries. */
 int store_domain_del(const char *domain, const char **error_r);
 int store_domain_exists(const char *domain, bool *exists_r, const char **error_r);
 typedef void store_name_cb(const char *name, void *ctx);
@@ -52,7 +54,9 @@ int store_account_set_secrets(const char *name, const char *domain,
 /* Set and clear flag bits (ACCOUNT_*). */
 int store_account_set_flags(const char *name, const char *domain,
 			    uint32_t set, uint32_t clear, const char **error_r);
-/* Removes the account with all its mailboxes and messages. */
+/* Removes the account with all its mailboxes, their messages and ACLs, and
+ * every ACL entry naming the account, so that an account made later under
+ * the same name inherits no rights. */
 int store_account_del(const char *name, const char *domain,
 		      const char **error_r);
 typedef void store_account_cb(const struct account *account, void *ctx);
@@ -72,6 +76,75 @@ struct mailbox_stat {
 typedef void store_mailbox_cb(const struct mailbox_stat *st, void *ctx);
 int store_mailbox_list(const struct account *account, store_mailbox_cb *cb,
 		       void *ctx, const char **error_r);
+
+/* A mailbox's record.  Its id never changes, also across renames:
+ * messages, UIDs, Seen flags and ACL entries are keyed by it. */
+struct mailbox_rec {
+	uint64_t id;
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t created;
+};
+
+/* Look a mailbox of owner up by name (one point lookup, no message count).
+ * *found_r false (and 0 returned) when there is no such mailbox. */
+int store_mailbox_find(const struct account *owner, const char *name,
+		       struct mailbox_rec *rec_r, bool *found_r,
+		       const char **error_r);
+
+/* Create a mailbox (name_mailbox_check rules).  Its parent levels need not
+ * exist: "lists/info" can be made without "lists", as in CommuniGate and
+ * IMAP, where intermediate levels are only name prefixes. */
+int store_mailbox_add(const struct account *account, const char *name,
+		      const char **error_r);
+
+/* Rename a mailbox and every sub-mailbox ("old/..." becomes "new/...") in
+ * one transaction, keeping their ids, so messages, UIDVALIDITY, UIDs, Seen
+ * flags and ACLs go along.  Refused for INBOX, when new_name or a renamed
+ * sub-mailbox's new name exists, and into old_name's own subtree.
+ * *count_r: how many mailboxes were renamed (1 + sub-mailboxes). */
+int store_mailbox_rename(const struct account *account, const char *old_name,
+			 const char *new_name, unsigned int *count_r,
+			 const char **error_r);
+
+/* Remove one mailbox with its messages and ACL entries; its sub-mailboxes
+ * stay (as IMAP DELETE).  INBOX cannot be removed.  Bodies are unlinked
+ * after the commit.  *messages_r: how many messages went with it. */
+int store_mailbox_del(const struct account *account, const char *name,
+		      uint32_t *messages_r, const char **error_r);
+
+/* ACLs (store_acl.c): entries (mailbox, identifier) -> rights, see
+ * mail/acl.h.  The mailbox is named by owner and name; "no mailbox X in
+ * account Y" when absent. */
+/* Set identifier's entry (mode ACL_MODE_REPLACE), or add rights to it or
+ * remove rights from it (ACL_MODE_ADD, ACL_MODE_REMOVE; a missing entry
+ * counts as no rights).  The account or domain the identifier names must
+ * exist, and it must not be the owner (who has every right anyway).  An
+ * entry left with no rights is removed: rights are a union, so an empty
+ * entry would change nothing.  *rights_r: the entry's rights now. */
+int store_acl_set(const struct account *owner, const char *mailbox,
+		  const struct acl_identifier *id, enum acl_mode mode,
+		  unsigned int rights, unsigned int *rights_r,
+		  const char **error_r);
+/* The entry for exactly this identifier; *found_r false when none. */
+int store_acl_get(const struct account *owner, const char *mailbox,
+		  const struct acl_identifier *id, unsigned int *rights_r,
+		  bool *found_r, const char **error_r);
+/* Every entry of a mailbox, in identifier order (the owner not included). */
+typedef void store_acl_cb(const char *identifier, unsigned int rights,
+			  void *ctx);
+int store_acl_list(const struct account *owner, const char *mailbox,
+		   store_acl_cb *cb, void *ctx, const char **error_r);
+/* Remove an entry; an error when there is none. */
+int store_acl_del(const struct account *owner, const char *mailbox,
+		  const struct acl_identifier *id, const char **error_r);
+/* What `user` may do in mailbox `mailbox_id` of `owner`: every right
+ * (ACL_ALL) for the owner, otherwise the union (RFC 4314) of the entries
+ * for "name@domain", "anyone@domain" and "anyone": three point lookups in
+ * one read transaction, cheap enough for every login. */
+int store_acl_rights(const struct account *owner, uint64_t mailbox_id,
+		     const struct account *user, unsigned int *rights_r,
+		     const char **error_r);
 
 /* Messages: add a finished body to a mailbox; the UIDL is generated unless
  * custom_uidl (1-70 octets 0x21-0x7e) is given. */

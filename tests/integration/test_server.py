@@ -185,7 +185,7 @@ def test_killed_delivery_stores_nothing(server):
     (["account", "list", "nope.test"], None, 1, "no such domain: nope.test"),
     (["deliver", "ghost"], b"Subject: x\n\nhi\n", 67, "no such account: ghost@example.test"),
     (["deliver", USER], b"", 65, "not delivered: empty message"),
-    (["deliver"], b"", 64, "usage: deliver ADDRESS"),
+    (["deliver"], b"", 64, "usage: deliver [--mailbox NAME] ADDRESS"),
     (["mailbox", "list", "ghost"], None, 67, "no such account"),
     (["message", "list", USER, "../x"], None, 65, "invalid mailbox name"),
     (["frobnicate"], None, 64, "unknown command 'frobnicate'"),
