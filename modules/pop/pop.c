@@ -169,7 +169,7 @@ static void pop_close(void *session)
 		conn_log(s->conn, LOG_INFO,
 			 "connection ended without QUIT: %u messages marked for deletion kept",
 			 s->deleted_count);
-	mailbox_snapshot_free(&s->snap);
+	mailbox_snapshot_free(&s->mbox.snap);
 	free(s->deleted);
 	free(s);
 }

@@ -37,8 +37,8 @@ struct pop_session {
 	char sasl_mech[32];
 	unsigned int bad_commands;
 	unsigned int auth_failures;
-	struct account account;
-	struct mailbox_snapshot *snap;
+	struct account account;		/* who logged in */
+	struct mailbox_open mbox;	/* what they opened, with its snapshot */
 	uint8_t *deleted;		/* one per snapshot message */
 	uint32_t deleted_count;
 	uint64_t deleted_size;
@@ -70,9 +70,10 @@ void pop_auth_failed(struct pop_session *s, const char *why);
 pop_cmd_fn pop_cmd_stat, pop_cmd_list, pop_cmd_retr, pop_cmd_dele,
 	pop_cmd_noop, pop_cmd_rset, pop_cmd_top, pop_cmd_uidl, pop_cmd_quit;
 
-/* Enter TRANSACTION with the snapshot of the account's INBOX; `method`
- * (USER, or the SASL mechanism) goes into the log. */
+/* Open `mailbox` (the part of the login name before '#'; "" for INBOX)
+ * for `account` and enter TRANSACTION with its snapshot; `method` (USER,
+ * APOP or the SASL mechanism) goes into the log. */
 void pop_login(struct pop_session *s, const struct account *account,
-	       const char *method);
+	       const char *mailbox, const char *method);
 
 #endif

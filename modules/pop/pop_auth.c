@@ -111,7 +111,7 @@ static void pass_done(void *session, const struct auth_reply *reply)
 
 	switch (reply->step) {
 	case AUTH_STEP_OK:
-		pop_login(s, &reply->account, "USER");
+		pop_login(s, &reply->account, reply->mailbox, "USER");
 		break;
 	case AUTH_STEP_TEMPFAIL:
 		conn_log(s->conn, LOG_ERROR, "login of %s failed: %s", s->user,
@@ -138,32 +138,52 @@ enum pop_result pop_cmd_pass(struct pop_session *s, char *args)
 }
 
 void pop_login(struct pop_session *s, const struct account *account,
-	       const char *method)
+	       const char *mailbox, const char *method)
 {
-	char who[ADDRESS_MAX + 16];
-	const char *error;
+	char who[ADDRESS_MAX * 2 + MAILBOX_NAME_MAX + 16];
+	const char *error = "";
+	struct mailbox_snapshot *snap;
 
 	snprintf(who, sizeof(who), "%s@%s", account->name, account->domain);
-	if (mailbox_snapshot_take(account, "INBOX", &s->snap, &error) < 0) {
-		conn_log(s->conn, LOG_ERROR, "cannot open INBOX of %s: %s", who, error);
+	switch (mailbox_open(account, mailbox, &s->mbox, &error)) {
+	case MAILBOX_OPEN_OK:
+		break;
+	case MAILBOX_OPEN_NONE:
+		/* the same answer for no such mailbox and no right to it */
+		conn_log(s->conn, LOG_NOTICE, "%s cannot open %s: %s", who,
+			 mailbox, error);
+		pop_err(s, "[SYS/PERM] No such mailbox or no permission to open it");
+		return;
+	case MAILBOX_OPEN_TEMPFAIL:
+		conn_log(s->conn, LOG_ERROR, "cannot open %s of %s: %s",
+			 mailbox[0] != '\0' ? mailbox : "INBOX", who, error);
 		pop_err(s, "[SYS/TEMP] Cannot open the mailbox, try again later");
+		return;
+	}
+	snap = s->mbox.snap;
+	s->deleted = calloc(snap->count ? snap->count : 1, 1);
+	if (s->deleted == NULL) {
+		mailbox_snapshot_free(&s->mbox.snap);
+		pop_err(s, "[SYS/TEMP] Out of memory, try again later");
 		return;
 	}
 	conn_auth_succeeded(s->conn);
 	s->account = *account;
-	s->deleted = calloc(s->snap->count ? s->snap->count : 1, 1);
-	if (s->deleted == NULL) {
-		mailbox_snapshot_free(&s->snap);
-		pop_err(s, "[SYS/TEMP] Out of memory, try again later");
-		return;
-	}
 	s->state = POP_TRANSACTION;
+	/* later records name who logged in and, when it is not their own
+	 * INBOX, what they opened */
+	if (s->mbox.owner.id != account->id)
+		snprintf(who + strlen(who), sizeof(who) - strlen(who), " ~%s@%s/%s",
+			 s->mbox.owner.name, s->mbox.owner.domain, s->mbox.name);
+	else if (strcmp(s->mbox.name, "INBOX") != 0)
+		snprintf(who + strlen(who), sizeof(who) - strlen(who), " %s",
+			 s->mbox.name);
 	conn_set_log_user(s->conn, who);
-	conn_log(s->conn, LOG_INFO, "logged in (%s%s), INBOX: %u messages, %llu octets",
-		 method, conn_tls_active(s->conn) ? ", TLS" : "", s->snap->count,
-		 (unsigned long long)s->snap->total_size);
-	pop_ok(s, "Logged in, %u messages (%llu octets)", s->snap->count,
-	       (unsigned long long)s->snap->total_size);
+	conn_log(s->conn, LOG_INFO, "logged in (%s%s), %s: %u messages, %llu octets",
+		 method, conn_tls_active(s->conn) ? ", TLS" : "", s->mbox.name,
+		 snap->count, (unsigned long long)snap->total_size);
+	pop_ok(s, "Logged in, %u messages (%llu octets)", snap->count,
+	       (unsigned long long)snap->total_size);
 }
 
 enum pop_result pop_cmd_apop(struct pop_session *s, char *args)
@@ -171,7 +191,7 @@ enum pop_result pop_cmd_apop(struct pop_session *s, char *args)
 	char *digest = strrchr(args, ' ');
 	struct account account;
 	enum auth_result res;
-	const char *error = "";
+	const char *error = "", *mailbox = "";
 
 	if (s->apop_stamp[0] == '\0') {
 		pop_err(s, "APOP is not available here");
@@ -183,7 +203,7 @@ enum pop_result pop_cmd_apop(struct pop_session *s, char *args)
 	}
 	*digest++ = '\0';
 	res = auth_login_apop(args, s->apop_stamp, digest, conn_local_ip(s->conn),
-			      &account, &error);
+			      &account, &mailbox, &error);
 	if (res == AUTH_FAILED) {
 		char why[400];
 
@@ -196,6 +216,6 @@ enum pop_result pop_cmd_apop(struct pop_session *s, char *args)
 		pop_err(s, "[SYS/TEMP] Temporary problem, try again later");
 		return POP_DONE;
 	}
-	pop_login(s, &account, "APOP");
+	pop_login(s, &account, mailbox, "APOP");
 	return POP_DONE;
 }

@@ -13,6 +13,7 @@
 #include "lib/buf.h"
 #include "lib/dotstuff.h"
 #include "lib/linereader.h"
+#include "mail/names.h"
 #include "postern/module.h"
 
 struct login_check;
@@ -42,7 +43,7 @@ struct conn {
 	char local_ip[INET6_ADDRSTRLEN];
 	char limit_key[INET6_ADDRSTRLEN + 4];	/* per-address limits */
 	bool loopback;
-	char log_prefix[ADDRESS_MAX * 2 + INET6_ADDRSTRLEN + 64];
+	char log_prefix[ADDRESS_MAX * 3 + MAILBOX_NAME_MAX + INET6_ADDRSTRLEN + 64];
 	struct linereader in;
 	/* output */
 	struct oseg *head, *tail;
@@ -71,6 +72,7 @@ struct conn {
 	struct auth_reply auth_reply;
 	char auth_error[ADDRESS_MAX + 128];
 	struct login_check *check;	/* a password check under way */
+	char login_mailbox[LOGIN_MAILBOX_MAX + 1]; /* "mailbox#" of the login */
 };
 
 /* Socket I/O through TLS when it is on: like read(2)/send(2), -1 with

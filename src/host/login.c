@@ -18,6 +18,7 @@
 #include "lib/xalloc.h"
 #include "mail/auth.h"
 #include "mail/auth_cache.h"
+#include "mail/names.h"
 #include "store/store_ops.h"
 
 struct login_check {
@@ -64,6 +65,22 @@ static void on_verified(void *ctx, bool ok, const char *password)
 		conn_resume(c);
 }
 
+/* Split "mailbox#account" (the mailbox is kept for the reply), then find
+ * the account. */
+static enum auth_lookup login_lookup(struct conn *c, const char *login,
+				     struct login_check *chk,
+				     const char **error_r)
+{
+	char account[ADDRESS_MAX + 1];
+
+	if (name_login_split(login, c->login_mailbox, account, error_r) < 0) {
+		c->login_mailbox[0] = '\0';
+		return AUTH_LOOKUP_UNKNOWN;
+	}
+	return auth_lookup(account, c->local_ip, &chk->account, chk->hash,
+			   sizeof(chk->hash), chk->user, error_r);
+}
+
 void login_check(struct conn *c, const char *login, const char *password,
 		 login_checked_fn *then)
 {
@@ -73,8 +90,7 @@ void login_check(struct conn *c, const char *login, const char *password,
 	const char *error = "";
 
 	chk->then = then;
-	switch (auth_lookup(login, c->local_ip, &chk->account, chk->hash,
-			    sizeof(chk->hash), chk->user, &error)) {
+	switch (login_lookup(c, login, chk, &error)) {
 	case AUTH_LOOKUP_TEMPFAIL:
 		v.step = AUTH_STEP_TEMPFAIL;
 		v.error = error;
@@ -113,6 +129,7 @@ void login_owe(struct conn *c, auth_done_fn *done)
 void login_answer(struct conn *c, const struct auth_reply *reply)
 {
 	c->auth_reply = *reply;
+	c->auth_reply.mailbox = c->login_mailbox;
 	if (reply->error != NULL) {
 		snprintf(c->auth_error, sizeof(c->auth_error), "%s", reply->error);
 		c->auth_reply.error = c->auth_error;

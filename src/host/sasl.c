@@ -232,19 +232,27 @@ static int cb_canon_user(sasl_conn_t *sconn, void *context, const char *in,
 			 unsigned inlen, unsigned flags, const char *user_realm,
 			 char *out, unsigned out_max, unsigned *out_len)
 {
-	char raw[ADDRESS_MAX + 1], name[ACCOUNT_NAME_MAX + 1];
-	char domain[ACCOUNT_NAME_MAX + 1];
+	char raw[LOGIN_MAILBOX_MAX + ADDRESS_MAX + 2], name[ACCOUNT_NAME_MAX + 1];
+	char domain[ACCOUNT_NAME_MAX + 1], account[ADDRESS_MAX + 1];
+	char mailbox[LOGIN_MAILBOX_MAX + 1];
+	struct conn *c = context;
 	const char *error;
 	int n;
 
 	(void)sconn;
 	(void)flags;
 	(void)user_realm;
-	if (inlen == 0 || inlen > ADDRESS_MAX || memchr(in, '\0', inlen) != NULL)
+	if (inlen == 0 || inlen >= sizeof(raw) || memchr(in, '\0', inlen) != NULL)
 		return SASL_BADPROT;
 	memcpy(raw, in, inlen);
 	raw[inlen] = '\0';
-	if (account_resolve(raw, context ? conn_local_ip(context) : NULL, name,
+	/* "mailbox#account": the account authenticates, the session opens
+	 * the mailbox (an authzid's mailbox wins: it comes second) */
+	if (name_login_split(raw, mailbox, account, &error) < 0)
+		return SASL_NOUSER;
+	if (c != NULL && mailbox[0] != '\0')
+		memcpy(c->login_mailbox, mailbox, sizeof(mailbox));
+	if (account_resolve(account, c ? conn_local_ip(c) : NULL, name,
 			    domain, &error) < 0)
 		return SASL_NOUSER;
 	n = snprintf(out, out_max, "%s@%s", name, domain);
@@ -716,6 +724,7 @@ void conn_sasl_start(struct conn *c, const char *service, const char *mech,
 		return;
 	}
 	c->sasl_tempfail = false;
+	c->login_mailbox[0] = '\0';
 	snprintf(c->sasl_mech, sizeof(c->sasl_mech), "%s", mech);
 	c->sasl_stage = 0;
 	exchange(c, true, in, inlen, has_initial);

@@ -6,18 +6,8 @@
 
 #include "postern/module.h"
 
-/* One bit per RFC 4314 letter, in the canonical order "lrswipcda". */
-#define ACL_LOOKUP	0x001u	/* l: see the mailbox in listings */
-#define ACL_READ	0x002u	/* r: open it, read messages */
-#define ACL_SEEN	0x004u	/* s: keep the Seen flag (RETR marks it) */
-#define ACL_WRITE	0x008u	/* w: other flags */
-#define ACL_INSERT	0x010u	/* i: append, copy into it */
-#define ACL_POST	0x020u	/* p: Direct Mailbox Addressing delivery */
-#define ACL_CREATE	0x040u	/* c: create sub-mailboxes */
-#define ACL_DELETE	0x080u	/* d: delete messages (POP DELE) */
-#define ACL_ADMIN	0x100u	/* a: administer the ACL */
-#define ACL_ALL		0x1ffu	/* what the owner has */
-
+/* The rights bits ACL_LOOKUP ... ACL_ADMIN, ACL_ALL are in postern/module.h
+ * (modules check them); one bit per letter, in this order: */
 #define ACL_RIGHTS_LETTERS "lrswipcda"
 /* A formatted rights string with its NUL. */
 #define ACL_RIGHTS_STR_MAX (sizeof(ACL_RIGHTS_LETTERS))

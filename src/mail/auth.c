@@ -89,14 +89,21 @@ static void apop_digest(const char *timestamp, const char *password,
 
 enum auth_result auth_login_apop(const char *login, const char *timestamp,
 				 const char *digest, const char *local_ip,
-				 struct account *account_r, const char **error_r)
+				 struct account *account_r, const char **mailbox_r,
+				 const char **error_r)
 {
 	static char err[ADDRESS_MAX + 64];
 	static struct account_secrets sec;
+	static char mailbox[LOGIN_MAILBOX_MAX + 1];
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
-	char expect[33], given[33];
+	char expect[33], given[33], account[ADDRESS_MAX + 1];
 	size_t len = strlen(digest);
 	bool found, ok;
+
+	*mailbox_r = mailbox;
+	if (name_login_split(login, mailbox, account, error_r) < 0)
+		return AUTH_FAILED;
+	login = account;
 
 	if (!auth_apop_available()) {
 		*error_r = "APOP is not enabled (auth.cleartext_secrets)";

@@ -120,3 +120,59 @@ int name_address_split(const char *address, char *account_r, char *domain_r,
 		return -1;
 	return 0;
 }
+
+int name_login_split(const char *login, char *mailbox_r, char *account_r,
+		     const char **error_r)
+{
+	const char *hash = strrchr(login, '#');
+	size_t mlen;
+
+	if (hash == NULL) {
+		mailbox_r[0] = '\0';
+		if (strlen(login) > ADDRESS_MAX) {
+			*error_r = "login name longer than 258 octets";
+			return -1;
+		}
+		memcpy(account_r, login, strlen(login) + 1);
+		return 0;
+	}
+	mlen = (size_t)(hash - login);
+	if (mlen == 0) {
+		*error_r = "no mailbox before '#' in the login name";
+		return -1;
+	}
+	if (mlen > LOGIN_MAILBOX_MAX || strlen(hash + 1) > ADDRESS_MAX) {
+		*error_r = "login name too long";
+		return -1;
+	}
+	memcpy(mailbox_r, login, mlen);
+	mailbox_r[mlen] = '\0';
+	memcpy(account_r, hash + 1, strlen(hash + 1) + 1);
+	return 0;
+}
+
+int name_mailbox_ref_split(const char *ref, char *owner_r, char *name_r,
+			   const char **error_r)
+{
+	const char *name = ref, *slash;
+
+	owner_r[0] = '\0';
+	if (ref[0] == '~') {
+		slash = strchr(ref, '/');
+		if (slash == NULL || slash == ref + 1) {
+			*error_r = "a mailbox of another account is written ~owner/mailbox";
+			return -1;
+		}
+		if ((size_t)(slash - ref - 1) > ADDRESS_MAX) {
+			*error_r = "owner name longer than 258 octets";
+			return -1;
+		}
+		memcpy(owner_r, ref + 1, (size_t)(slash - ref - 1));
+		owner_r[slash - ref - 1] = '\0';
+		name = slash + 1;
+	}
+	if (name_mailbox_check(name, error_r) < 0)
+		return -1;
+	memcpy(name_r, name, strlen(name) + 1);
+	return 0;
+}

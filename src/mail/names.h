@@ -4,7 +4,8 @@
 
 #include <stddef.h>
 
-#define MAILBOX_NAME_MAX 255
+#include "postern/module.h"
+
 
 /* Domains and accounts: 1-128 octets of letters, digits, '_', '-', '.',
  * not starting or ending with a dot, no "..".  Case-insensitive: the
@@ -20,5 +21,21 @@ int name_mailbox_check(const char *name, const char **error_r);
  * no domain part, *domain_r is "" .  Both checked and lowered. */
 int name_address_split(const char *address, char *account_r, char *domain_r,
 		       const char **error_r);
+
+/* A POP login string (SPEC 1): "[~owner[@domain]/]mailbox#account[@domain]".
+ * Split at the LAST '#': account_r (ADDRESS_MAX + 1 octets) gets the right
+ * side, the one who authenticates; mailbox_r (LOGIN_MAILBOX_MAX + 1 octets)
+ * the left side, "" when there is no '#' (the INBOX).  Only the split is
+ * checked here; the parts are checked where they are used. */
+#define LOGIN_MAILBOX_MAX (ACCOUNT_NAME_MAX * 2 + 3 + MAILBOX_NAME_MAX)
+int name_login_split(const char *login, char *mailbox_r, char *account_r,
+		     const char **error_r);
+
+/* A mailbox reference: "name" (the user's own) or "~owner[@domain]/name".
+ * owner_r (ADDRESS_MAX + 1 octets) gets "owner[@domain]", or "" for the
+ * user's own; name_r (MAILBOX_NAME_MAX + 1 octets) the mailbox name,
+ * checked with name_mailbox_check (so never ""). */
+int name_mailbox_ref_split(const char *ref, char *owner_r, char *name_r,
+			   const char **error_r);
 
 #endif

@@ -37,7 +37,9 @@ PASSWORD = "bench-pass"
 # 18 ms per check) password checks alone cap either server near 100 logins/s
 # on two cores, and Dovecot's auth cache still re-verifies cached hashes;
 # cost 1 (about 1 ms) measures the servers rather than yescrypt.
-YESCRYPT_COST = 1
+YESCRYPT_COST = 1    # --cost
+AUTH_CACHE = True    # --no-cache: every login pays for yescrypt
+VERIFY_THREADS = 2   # --verify-threads: Postern's auth.verify_threads
 
 SCENARIOS = {
     # name: (popbench arguments, description)
@@ -129,6 +131,8 @@ target = {self.root}/postern.log
 allow_plaintext = yes
 failure_delay_ms = 0
 password_cost = {YESCRYPT_COST}
+cache_ttl = {"1h" if AUTH_CACHE else "0"}
+verify_threads = {VERIFY_THREADS}
 [tls]
 cert = {root}/cert.pem
 key = {root}/key.pem
@@ -199,7 +203,7 @@ ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain
 # tuned as a provider would: verified passwords cached, as Postern does
-auth_cache_size = 10M
+auth_cache_size = {"10M" if AUTH_CACHE else "0"}
 auth_cache_ttl = 1 hour
 first_valid_uid = 0
 mail_location = maildir:~/Maildir
@@ -369,7 +373,16 @@ def main():
     ap.add_argument("--idle", type=int, default=10000, help="idle connections (0: skip)")
     ap.add_argument("--big-mailbox", type=int, default=100000,
                     help="messages in the big-mailbox login test (0: skip)")
+    ap.add_argument("--cost", type=int, default=1,
+                    help="yescrypt cost of both servers' hashes (5: libxcrypt's default)")
+    ap.add_argument("--no-cache", action="store_true",
+                    help="turn both servers' auth caches off")
+    ap.add_argument("--verify-threads", type=int, default=2,
+                    help="Postern's auth.verify_threads (0: checks on the loop)")
     opts = ap.parse_args()
+    global YESCRYPT_COST, AUTH_CACHE, VERIFY_THREADS
+    YESCRYPT_COST, AUTH_CACHE = opts.cost, not opts.no_cache
+    VERIFY_THREADS = opts.verify_threads
     if not POPBENCH.exists():
         raise SystemExit(f"{POPBENCH} is missing: run make first")
     root = pathlib.Path(opts.dir)

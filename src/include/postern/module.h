@@ -154,7 +154,8 @@ enum auth_result {
 bool auth_apop_available(void);
 enum auth_result auth_login_apop(const char *login, const char *timestamp,
 				 const char *digest, const char *local_ip,
-				 struct account *account_r, const char **error_r);
+				 struct account *account_r, const char **mailbox_r,
+				 const char **error_r);
 
 /* Logins.  Password checks (yescrypt: milliseconds each) run on the
  * host's verification threads, not on the event loop, so a login answers
@@ -175,14 +176,17 @@ struct auth_reply {
 	const void *out;	/* CONTINUE: raw challenge (module does base64) */
 	size_t outlen;
 	struct account account;	/* OK */
+	/* OK: what the login name asks to open, the part before its last
+	 * '#' ("lists/info", "~public/announces"); "" means INBOX */
+	const char *mailbox;
 	const char *error;	/* FAILED, TEMPFAIL: why, for the log only (it
 				 * must not tell the client who exists) */
 };
 typedef void auth_done_fn(void *session, const struct auth_reply *reply);
 
 /* USER/PASS: resolve `login` ("jsmith", "jsmith@example.com",
- * "jsmith%example.com") relative to the local address and check the
- * password.  The password is copied; the caller may wipe its buffer. */
+ * "jsmith%example.com", with "mailbox#" before it: SPEC.md 1) relative to
+ * the local address and check the password.  The password is copied; the caller may wipe its buffer. */
 void conn_login_plain(struct conn *conn, const char *login,
 		      const char *password, auth_done_fn *done);
 
@@ -243,6 +247,50 @@ struct mailbox_snapshot {
 
 int mailbox_snapshot_take(const struct account *account, const char *mailbox,
 			  struct mailbox_snapshot **snap_r, const char **error_r);
+
+/* Mailbox access rights (SPEC.md 2; the letters of RFC 4314). */
+#define ACL_LOOKUP	0x001u	/* l: see the mailbox in listings */
+#define ACL_READ	0x002u	/* r: open it, read messages */
+#define ACL_SEEN	0x004u	/* s: keep the Seen flag (RETR marks it) */
+#define ACL_WRITE	0x008u	/* w: other flags */
+#define ACL_INSERT	0x010u	/* i: append, copy into it */
+#define ACL_POST	0x020u	/* p: Direct Mailbox Addressing delivery */
+#define ACL_CREATE	0x040u	/* c: create sub-mailboxes */
+#define ACL_DELETE	0x080u	/* d: delete messages (POP DELE) */
+#define ACL_ADMIN	0x100u	/* a: administer the ACL */
+#define ACL_ALL		0x1ffu	/* what the owner has */
+
+#define MAILBOX_NAME_MAX 255
+
+/* A mailbox a session has opened. */
+struct mailbox_open {
+	struct account owner;		/* whose mailbox it is */
+	char name[MAILBOX_NAME_MAX + 1];
+	unsigned int rights;		/* ACL_* the user held at opening */
+	struct mailbox_snapshot *snap;
+};
+
+enum mailbox_open_result {
+	MAILBOX_OPEN_OK,
+	MAILBOX_OPEN_NONE,	/* no such mailbox, no right to it, a bad name:
+				 * one answer for all (names cannot be probed);
+				 * *error_r tells the log which */
+	MAILBOX_OPEN_TEMPFAIL,	/* store fault */
+};
+
+/* Open `ref` for `user`: "" is the user's INBOX, "name" a mailbox of the
+ * user's own, "~owner[@domain]/name" one of another account (no domain:
+ * the user's).  Needs the `r` right; takes the snapshot.  Free with
+ * mailbox_snapshot_free(&open->snap). */
+enum mailbox_open_result mailbox_open(const struct account *user,
+				      const char *ref,
+				      struct mailbox_open *open_r,
+				      const char **error_r);
+
+/* The rights `user` holds in an opened mailbox now (DELE asks when it
+ * happens, so a right taken away counts at once). */
+int mailbox_rights(const struct account *user, const struct mailbox_open *open,
+		   unsigned int *rights_r, const char **error_r);
 void mailbox_snapshot_free(struct mailbox_snapshot **snap);
 
 /* The UIDL of message `msg` of `snap` into buf (UIDL_MAX + 1 octets). */
