@@ -145,7 +145,7 @@ int store_mailbox_rename(const struct account *account, const char *old_name,
 			 const char *new_name, unsigned int *count_r,
 			 const char **error_r)
 {
-	static char err[2 * MAILBOX_NAME_MAX + 64];
+	static char err[2 * MAILBOX_NAME_MAX + ADDRESS_MAX + 64];
 	struct rename_ctx c = { .account = account, .old_name = old_name,
 				.new_name = new_name };
 	size_t olen = strlen(old_name);
@@ -153,6 +153,12 @@ int store_mailbox_rename(const struct account *account, const char *old_name,
 
 	if (name_mailbox_check(new_name, error_r) < 0)
 		return -1;
+	if (olen > MAILBOX_NAME_MAX) {	/* no such mailbox can exist */
+		snprintf(err, sizeof(err), "no mailbox %.40s... in account %s@%s",
+			 old_name, account->name, account->domain);
+		*error_r = err;
+		return -1;
+	}
 	if (strcmp(old_name, MAILBOX_INBOX) == 0) {
 		*error_r = "INBOX cannot be renamed";
 		return -1;

@@ -471,6 +471,10 @@ START_TEST(test_rename_refusals)
 	longer[254] = '\0';
 	ck_assert_ptr_nonnull(strstr(rename_bad("a", longer),
 				     "sub-mailbox a/b would get a name longer than 255 octets"));
+	/* an old name no mailbox can have */
+	memset(longer, 'o', 299);
+	longer[299] = '\0';
+	ck_assert_ptr_nonnull(strstr(rename_bad(longer, "q"), "no mailbox ooo"));
 	ck_assert_str_eq(list_names(&jsmith), names);
 	ck_assert_uint_eq(find_ok(&jsmith, "a/b").uidnext, 2);
 	/* "a-b" is not under "a": renaming "a" leaves it */
