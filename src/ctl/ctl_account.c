@@ -1,5 +1,5 @@
 /* ctl_account.c - posternctl account add|list|del|passwd|set. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <string.h>

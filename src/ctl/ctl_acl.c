@@ -1,6 +1,6 @@
 /* ctl_acl.c - posternctl acl set|get|del: who may use a mailbox that is
  * not their own (SPEC.md 2). */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * Exit codes follow
  * sysexits.h so an MTA's pipe transport can tell a bounce (65, 67) from a
  * deferral (75). */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <fcntl.h>

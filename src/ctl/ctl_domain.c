@@ -1,5 +1,5 @@
 /* ctl_domain.c - posternctl domain add|list|del. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 

@@ -1,6 +1,6 @@
 /* ctl_mailbox.c - posternctl mailbox add|list|rename|del, and the lookup
  * of ADDRESS MAILBOX the other commands share. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 

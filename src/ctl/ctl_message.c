@@ -1,6 +1,6 @@
 /* ctl_message.c - posternctl message list ADDRESS [MAILBOX]: what a mailbox
  * holds, one line per message: uid, size, flags, UIDL. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 /* posternctl.c - the admin's command line tool: option parsing, the
  * configuration, and dispatch to NOUN VERB handlers.  Works beside a
  * running posternd: LMDB lets both write the same store. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <getopt.h>

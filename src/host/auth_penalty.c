@@ -1,5 +1,5 @@
 /* auth_penalty.c - per-address failed-login penalty. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
  *
  * A connection is destroyed only from the host's own callbacks (conn_run
  * and the timers), never while a module callback is on the stack. */
-#include "config.h"
+#include "build-config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,9 +64,9 @@ static void set_prefix(struct conn *c, const char *user)
 		snprintf(id, sizeof(id), "%u.%lu", host_worker(), c->id);
 	else
 		snprintf(id, sizeof(id), "%lu", c->id);
-	snprintf(c->log_prefix, sizeof(c->log_prefix), "%s-%s [%s]%s%s",
-		 c->svc->mod->log_tag, id, c->peer_ip,
-		 user ? " " : "", user ? user : "");
+	free(c->log_prefix);
+	c->log_prefix = xasprintf("%s-%s [%s]%s%s", c->svc->mod->log_tag, id,
+				  c->peer_ip, user ? " " : "", user ? user : "");
 }
 
 void conn_log(struct conn *c, enum log_level level, const char *fmt, ...)
@@ -349,7 +349,7 @@ static void flush(struct conn *c)
 static bool can_dispatch(const struct conn *c)
 {
 	return !c->dead && !c->closing && !c->delayed && c->cont == NULL &&
-	       c->auth_done == NULL &&
+	       (c->login == NULL || c->login->done == NULL) &&
 	       c->out_bytes < OUT_HIGH && c->out_files == 0 &&
 	       c->tls != TLS_HANDSHAKE && !c->starttls_pending;
 }
@@ -432,8 +432,8 @@ static void conn_destroy(struct conn *c)
 	ev_timer_stop(loop, &c->delay);
 	while (c->head != NULL)
 		seg_pop(c);
-	login_free(c);
 	conn_sasl_free(c);
+	login_free(c);
 	conn_io_free(c);
 	close(c->fd);
 	if (c->prev != NULL)
@@ -446,6 +446,7 @@ static void conn_destroy(struct conn *c)
 	total_conns--;
 	service_ip_add(svc, c->limit_key, -1);
 	linereader_free(&c->in);
+	free(c->log_prefix);
 	free(c);
 	host_conn_closed();
 }

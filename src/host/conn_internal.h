@@ -18,6 +18,22 @@
 
 struct login_check;
 
+/* What a login needs while it runs (login.c, sasl.c).  Made on the first
+ * login command, so connections that never log in do not carry it. */
+struct conn_login {
+	auth_done_fn *done;		/* a reply is owed to the module */
+	bool ready;			/* ... and waits in reply */
+	struct auth_reply reply;
+	char error[ADDRESS_MAX + 128];
+	struct login_check *check;	/* a password check under way */
+	char mailbox[LOGIN_MAILBOX_MAX + 1];	/* "mailbox#" of the login */
+	/* SASL (sasl.c) */
+	void *sasl_wait;		/* input held while its password is checked */
+	char sasl_mech[32];		/* the mechanism of the exchange */
+	unsigned int sasl_stage;	/* how far a LOGIN exchange is */
+	char sasl_user[ADDRESS_MAX + 1];	/* LOGIN's user name */
+};
+
 struct oseg {
 	struct oseg *next;
 	bool is_file;
@@ -43,7 +59,7 @@ struct conn {
 	char local_ip[INET6_ADDRSTRLEN];
 	char limit_key[INET6_ADDRSTRLEN + 4];	/* per-address limits */
 	bool loopback;
-	char log_prefix[ADDRESS_MAX * 3 + MAILBOX_NAME_MAX + INET6_ADDRSTRLEN + 64];
+	char *log_prefix;	/* "POP-7 [ip] user", exactly as long as it is */
 	struct linereader in;
 	/* output */
 	struct oseg *head, *tail;
@@ -62,17 +78,7 @@ struct conn {
 	void *sasl_callbacks;
 	bool sasl_tempfail;	/* a store fault happened during it */
 	char *sasl_reason;	/* our reason for a failure to come */
-	void *sasl_wait;	/* input held while its password is checked */
-	char sasl_mech[32];	/* the mechanism of the exchange */
-	unsigned int sasl_stage; /* how far a LOGIN exchange is */
-	char sasl_login_user[ADDRESS_MAX + 1];
-	/* logins (login.c) */
-	auth_done_fn *auth_done;	/* a reply is owed to the module */
-	bool auth_ready;		/* ... and waits in auth_reply */
-	struct auth_reply auth_reply;
-	char auth_error[ADDRESS_MAX + 128];
-	struct login_check *check;	/* a password check under way */
-	char login_mailbox[LOGIN_MAILBOX_MAX + 1]; /* "mailbox#" of the login */
+	struct conn_login *login;	/* made by the first login command */
 };
 
 /* Socket I/O through TLS when it is on: like read(2)/send(2), -1 with
@@ -89,6 +95,8 @@ void conn_io_free(struct conn *c);
 
 /* conn.c helpers conn_tls.c and login.c use */
 void conn_kill(struct conn *c, const char *why);
+/* The connection's login state, made when first needed. */
+struct conn_login *conn_login_state(struct conn *c);
 /* Something the connection waited for has happened outside its own
  * events (a password check came back): run it now.  It may be destroyed. */
 void conn_resume(struct conn *c);

@@ -5,7 +5,7 @@
  * "go ahead" reply; conn.c flushes that reply in the clear, throws away
  * every byte that arrived after the command (the STARTTLS command injection
  * defence), and begins the handshake here. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* host.c - the event loop shared by the host's files. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stddef.h>
 

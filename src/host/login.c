@@ -6,7 +6,7 @@
  * password and hash to the pool and wait.  An unknown or invalid name is
  * checked against the dummy hash, so it takes as long as a wrong password.
  * While a reply is owed, conn.c passes no command line to the module. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +44,7 @@ static void check_free(struct login_check *chk)
 static void on_verified(void *ctx, bool ok, const char *password)
 {
 	struct conn *c = ctx;
-	struct login_check *chk = c->check;
+	struct login_check *chk = c->login->check;
 	struct login_verdict v = {
 		.step = ok ? AUTH_STEP_OK : AUTH_STEP_FAILED,
 		.account = &chk->account,
@@ -53,7 +53,7 @@ static void on_verified(void *ctx, bool ok, const char *password)
 		.error = chk->error,
 	};
 
-	c->check = NULL;
+	c->login->check = NULL;
 	if (ok)
 		auth_cache_store(chk->user, chk->hash, password);
 	else if (chk->known)
@@ -73,8 +73,8 @@ static enum auth_lookup login_lookup(struct conn *c, const char *login,
 {
 	char account[ADDRESS_MAX + 1];
 
-	if (name_login_split(login, c->login_mailbox, account, error_r) < 0) {
-		c->login_mailbox[0] = '\0';
+	if (name_login_split(login, c->login->mailbox, account, error_r) < 0) {
+		c->login->mailbox[0] = '\0';
 		return AUTH_LOOKUP_UNKNOWN;
 	}
 	return auth_lookup(account, c->local_ip, &chk->account, chk->hash,
@@ -90,6 +90,7 @@ void login_check(struct conn *c, const char *login, const char *password,
 	const char *error = "";
 
 	chk->then = then;
+	conn_login_state(c);
 	switch (login_lookup(c, login, chk, &error)) {
 	case AUTH_LOOKUP_TEMPFAIL:
 		v.step = AUTH_STEP_TEMPFAIL;
@@ -111,7 +112,7 @@ void login_check(struct conn *c, const char *login, const char *password,
 		}
 		break;
 	}
-	c->check = chk;
+	c->login->check = chk;
 	submitting = true;
 	job = verify_submit(password, chk->known ? chk->hash : NULL,
 			    on_verified, c);
@@ -120,46 +121,60 @@ void login_check(struct conn *c, const char *login, const char *password,
 		chk->job = job;
 }
 
+struct conn_login *conn_login_state(struct conn *c)
+{
+	if (c->login == NULL)
+		c->login = xcalloc(1, sizeof(*c->login));
+	return c->login;
+}
+
 void login_owe(struct conn *c, auth_done_fn *done)
 {
-	c->auth_done = done;
-	c->auth_ready = false;
+	struct conn_login *l = conn_login_state(c);
+
+	l->done = done;
+	l->ready = false;
 }
 
 void login_answer(struct conn *c, const struct auth_reply *reply)
 {
-	c->auth_reply = *reply;
-	c->auth_reply.mailbox = c->login_mailbox;
-	if (reply->error != NULL) {
-		snprintf(c->auth_error, sizeof(c->auth_error), "%s", reply->error);
-		c->auth_reply.error = c->auth_error;
-	} else {
-		c->auth_reply.error = "";
-	}
-	c->auth_ready = true;
+	struct conn_login *l = c->login;
+
+	l->reply = *reply;
+	l->reply.mailbox = l->mailbox;
+	snprintf(l->error, sizeof(l->error), "%s",
+		 reply->error != NULL ? reply->error : "");
+	l->reply.error = l->error;
+	l->ready = true;
 }
 
 bool login_deliver(struct conn *c)
 {
-	auth_done_fn *done = c->auth_done;
+	struct conn_login *l = c->login;
+	auth_done_fn *done;
 
-	if (!c->auth_ready || done == NULL)
+	if (l == NULL || !l->ready || l->done == NULL)
 		return false;
-	c->auth_done = NULL;
-	c->auth_ready = false;
-	done(c->session, &c->auth_reply);
+	done = l->done;
+	l->done = NULL;
+	l->ready = false;
+	done(c->session, &l->reply);
 	return true;
 }
 
 void login_free(struct conn *c)
 {
-	if (c->check != NULL) {
-		verify_cancel(c->check->job);
-		check_free(c->check);
-		c->check = NULL;
+	struct conn_login *l = c->login;
+
+	if (l == NULL)
+		return;
+	if (l->check != NULL) {
+		verify_cancel(l->check->job);
+		check_free(l->check);
 	}
-	c->auth_done = NULL;
-	c->auth_ready = false;
+	explicit_bzero(l, sizeof(*l));
+	free(l);
+	c->login = NULL;
 }
 
 /* ---- USER/PASS ---- */

@@ -1,5 +1,5 @@
 /* main.c - posternd: configuration, modules, signals, the event loop. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <fcntl.h>

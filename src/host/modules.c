@@ -1,5 +1,5 @@
 /* modules.c - module loading, settings, start, reload. */
-#include "config.h"
+#include "build-config.h"
 
 #include <dlfcn.h>
 #include <errno.h>

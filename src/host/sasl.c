@@ -1,6 +1,6 @@
 /* sasl.c - Cyrus SASL server glue: callbacks, the "postern" auxprop
  * plugin, and the per-connection exchange behind conn_sasl_*(). */
-#include "config.h"
+#include "build-config.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -251,7 +251,7 @@ static int cb_canon_user(sasl_conn_t *sconn, void *context, const char *in,
 	if (name_login_split(raw, mailbox, account, &error) < 0)
 		return SASL_NOUSER;
 	if (c != NULL && mailbox[0] != '\0')
-		memcpy(c->login_mailbox, mailbox, sizeof(mailbox));
+		memcpy(conn_login_state(c)->mailbox, mailbox, sizeof(mailbox));
 	if (account_resolve(account, c ? conn_local_ip(c) : NULL, name,
 			    domain, &error) < 0)
 		return SASL_NOUSER;
@@ -467,12 +467,12 @@ struct sasl_wait {
 
 static void wait_free(struct conn *c)
 {
-	struct sasl_wait *w = c->sasl_wait;
+	struct sasl_wait *w = c->login != NULL ? c->login->sasl_wait : NULL;
 
 	if (w != NULL) {
 		explicit_bzero(w->in, w->inlen);
 		free(w);
-		c->sasl_wait = NULL;
+		c->login->sasl_wait = NULL;
 	}
 }
 
@@ -486,7 +486,8 @@ void conn_sasl_free(struct conn *c)
 	free(c->sasl_reason);
 	c->sasl_reason = NULL;
 	wait_free(c);
-	explicit_bzero(c->sasl_login_user, sizeof(c->sasl_login_user));
+	if (c->login != NULL)
+		explicit_bzero(c->login->sasl_user, sizeof(c->login->sasl_user));
 }
 
 static int sasl_new(struct conn *c, const char *service)
@@ -599,7 +600,7 @@ static void run_exchange(struct conn *c, bool start, const void *in,
 	active_conn = c;
 	fail_reason[0] = '\0';
 	if (start)
-		rc = sasl_server_start(c->sasl, c->sasl_mech,
+		rc = sasl_server_start(c->sasl, c->login->sasl_mech,
 				       has_initial ? in : NULL, (unsigned)inlen,
 				       &out, &outlen);
 	else
@@ -611,9 +612,9 @@ static void run_exchange(struct conn *c, bool start, const void *in,
  * verdict in `note` instead of hashing again. */
 static void on_checked(struct conn *c, const struct login_verdict *v)
 {
-	struct sasl_wait *w = c->sasl_wait;
+	struct sasl_wait *w = c->login->sasl_wait;
 
-	c->sasl_wait = NULL;
+	c->login->sasl_wait = NULL;
 	if (v->step == AUTH_STEP_TEMPFAIL || c->sasl == NULL) {
 		struct auth_reply reply = { .step = AUTH_STEP_TEMPFAIL,
 					    .error = v->error };
@@ -639,7 +640,7 @@ static bool find_password(struct conn *c, bool start, const unsigned char *in,
 			  size_t inlen, bool has_initial, char login[ADDRESS_MAX + 1],
 			  char *password, size_t size)
 {
-	if (strcasecmp(c->sasl_mech, "PLAIN") == 0) {
+	if (strcasecmp(c->login->sasl_mech, "PLAIN") == 0) {
 		/* RFC 4616: [authzid] NUL authcid NUL passwd */
 		const unsigned char *nul1, *nul2;
 
@@ -660,27 +661,27 @@ static bool find_password(struct conn *c, bool start, const unsigned char *in,
 		password[inlen - (size_t)(nul2 + 1 - in)] = '\0';
 		return password[0] != '\0';
 	}
-	if (strcasecmp(c->sasl_mech, "LOGIN") == 0) {
+	if (strcasecmp(c->login->sasl_mech, "LOGIN") == 0) {
 		/* Cyrus' LOGIN: user name (initial response or the answer to
 		 * "Username:"), then the password */
-		bool gives_user = start ? has_initial && inlen > 0 : c->sasl_stage == 1;
+		bool gives_user = start ? has_initial && inlen > 0 : c->login->sasl_stage == 1;
 
 		if (start)
-			c->sasl_stage = 1;
+			c->login->sasl_stage = 1;
 		if (gives_user) {
-			if (inlen >= sizeof(c->sasl_login_user) ||
+			if (inlen >= sizeof(c->login->sasl_user) ||
 			    memchr(in, '\0', inlen) != NULL)
 				return false;
-			memcpy(c->sasl_login_user, in, inlen);
-			c->sasl_login_user[inlen] = '\0';
-			c->sasl_stage = 2;
+			memcpy(c->login->sasl_user, in, inlen);
+			c->login->sasl_user[inlen] = '\0';
+			c->login->sasl_stage = 2;
 			return false;
 		}
-		if (start || c->sasl_stage != 2 || inlen == 0 || inlen >= size ||
+		if (start || c->login->sasl_stage != 2 || inlen == 0 || inlen >= size ||
 		    memchr(in, '\0', inlen) != NULL)
 			return false;
-		c->sasl_stage = 3;
-		memcpy(login, c->sasl_login_user, sizeof(c->sasl_login_user));
+		c->login->sasl_stage = 3;
+		memcpy(login, c->login->sasl_user, sizeof(c->login->sasl_user));
 		memcpy(password, in, inlen);
 		password[inlen] = '\0';
 		return true;
@@ -703,7 +704,7 @@ static void exchange(struct conn *c, bool start, const void *in, size_t inlen,
 		w->inlen = inlen;
 		memcpy(w->in, in, inlen);
 		wait_free(c);
-		c->sasl_wait = w;
+		c->login->sasl_wait = w;
 		login_check(c, login, password, on_checked);
 		explicit_bzero(password, sizeof(password));
 		return;
@@ -724,9 +725,9 @@ void conn_sasl_start(struct conn *c, const char *service, const char *mech,
 		return;
 	}
 	c->sasl_tempfail = false;
-	c->login_mailbox[0] = '\0';
-	snprintf(c->sasl_mech, sizeof(c->sasl_mech), "%s", mech);
-	c->sasl_stage = 0;
+	c->login->mailbox[0] = '\0';
+	snprintf(c->login->sasl_mech, sizeof(c->login->sasl_mech), "%s", mech);
+	c->login->sasl_stage = 0;
 	exchange(c, true, in, inlen, has_initial);
 }
 

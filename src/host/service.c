@@ -1,5 +1,5 @@
 /* service.c - listeners and channel limits of a protocol module. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <fcntl.h>

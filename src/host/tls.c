@@ -1,5 +1,5 @@
 /* tls.c - server TLS contexts, SNI, reload. */
-#include "config.h"
+#include "build-config.h"
 
 #include <ctype.h>
 #include <dirent.h>

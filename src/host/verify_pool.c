@@ -6,7 +6,7 @@
  * thread runs it; the thread touches only password, hash and ok.  A
  * cancelled job is still run (a thread may hold it) and freed when it comes
  * back, without calling anyone. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* workers.c - the master of worker processes. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 /* buf.c - bounded growable byte string. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

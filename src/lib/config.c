@@ -1,5 +1,5 @@
 /* config.c - configuration file and overrides. */
-#include "config.h"
+#include "build-config.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* core_settings.c - top-level settings. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stddef.h>
 #include <stdio.h>

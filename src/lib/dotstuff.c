@@ -1,5 +1,5 @@
 /* dotstuff.c - dot-stuffing and TOP line limits, chunk by chunk. */
-#include "config.h"
+#include "build-config.h"
 
 #include <string.h>
 

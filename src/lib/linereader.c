@@ -1,5 +1,5 @@
 /* linereader.c - bounded in-place line splitting. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdlib.h>
 #include <string.h>

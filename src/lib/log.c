@@ -1,16 +1,16 @@
 /* log.c - System Log records to stderr, syslog or a file. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/log_syslog.h"
 #include "lib/xalloc.h"
 
 #define LOG_RECORD_MAX 2048
@@ -24,9 +24,6 @@ static char *log_path;
 
 static const char *const level_names[] = {
 	"error", "warning", "notice", "info", "debug"
-};
-static const int syslog_prio[] = {
-	LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG
 };
 
 int log_parse_level(const char *name, enum log_level *level_r)
@@ -77,7 +74,7 @@ int log_open(const char *spec, const char **error_r)
 	}
 	if (strcmp(spec, "syslog") == 0) {
 		log_close();
-		openlog("posternd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+		log_syslog_open();
 		target = TARGET_SYSLOG;
 		return 0;
 	}
@@ -114,7 +111,7 @@ void log_close(void)
 	if (target == TARGET_FILE && log_fd >= 0)
 		close(log_fd);
 	if (target == TARGET_SYSLOG)
-		closelog();
+		log_syslog_close();
 	free(log_path);
 	log_path = NULL;
 	target = TARGET_STDERR;
@@ -163,8 +160,7 @@ void log_vmsg(enum log_level level, const char *tag, const char *prefix,
 	log_escape(text, sizeof(text), raw, strlen(raw));
 
 	if (target == TARGET_SYSLOG) {
-		syslog(syslog_prio[level], "%s %s%s%s", tag,
-		       prefix ? prefix : "", prefix ? " " : "", text);
+		log_syslog_write((unsigned int)level, tag, prefix, text);
 		return;
 	}
 

@@ -1,5 +1,5 @@
 /* privileges.c - dropping root. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <grp.h>

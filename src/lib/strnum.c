@@ -1,5 +1,5 @@
 /* strnum.c - strict number parsing. */
-#include "config.h"
+#include "build-config.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* accounts.c - admin operations with name checks. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -82,8 +82,16 @@ int account_add(const char *address, const char *password,
 	static struct account_secrets sec;
 	int ret = -1;
 
-	if (resolve_and_hash(address, password, name, domain, &sec, error_r) == 0)
-		ret = store_account_add(name, domain, &sec, account_r, error_r);
+	if (resolve_and_hash(address, password, name, domain, &sec, error_r) < 0)
+		goto out;
+	if (strcmp(name, "anyone") == 0) {
+		/* an ACL identifier (SPEC.md 2): such an account could never be
+		 * granted rights of its own */
+		*error_r = "'anyone' is reserved for mailbox rights (anyone, anyone@DOMAIN) and cannot be an account name";
+		goto out;
+	}
+	ret = store_account_add(name, domain, &sec, account_r, error_r);
+out:
 	explicit_bzero(&sec, sizeof(sec));
 	return ret;
 }

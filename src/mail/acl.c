@@ -1,5 +1,5 @@
 /* acl.c - rights strings and ACL identifiers. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* auth.c - who a login name is, and APOP (module API auth_login_apop). */
-#include "config.h"
+#include "build-config.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* auth_cache.c - verified-password cache. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* deliver.c - local delivery from a stream. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <stdio.h>

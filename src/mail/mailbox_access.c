@@ -1,6 +1,6 @@
 /* mailbox_access.c - opening a mailbox for a user: whose it is, whether
  * the user may, and the snapshot (module API mailbox_open, SPEC.md 1-3). */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* names.c - name rules. */
-#include "config.h"
+#include "build-config.h"
 
 #include <ctype.h>
 #include <stdio.h>

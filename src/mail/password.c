@@ -1,5 +1,5 @@
 /* password.c - hashing and verification with libxcrypt. */
-#include "config.h"
+#include "build-config.h"
 
 #include <crypt.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* scram.c - SCRAM-SHA-1 and SCRAM-SHA-256 secrets with OpenSSL. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* body.c - write-once message body files. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <fcntl.h>

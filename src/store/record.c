@@ -1,5 +1,5 @@
 /* record.c - versioned store records. */
-#include "config.h"
+#include "build-config.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* store.c - the LMDB environment, transactions with retry, map growth. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <stdarg.h>

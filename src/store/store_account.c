@@ -1,5 +1,5 @@
 /* store_account.c - the accounts database and account removal. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

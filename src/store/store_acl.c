@@ -1,6 +1,6 @@
 /* store_acl.c - mailbox ACLs: the acl database and its index by
  * identifier (acl_identifiers), always changed together. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* store_domain.c - the domains database. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* store_mailbox.c - the mailboxes database: records, lookup, create,
  * remove, list.  Renaming is in store_mailbox_rename.c. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* store_mailbox_rename.c - renaming a mailbox with its sub-mailboxes. */
-#include "config.h"
+#include "build-config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

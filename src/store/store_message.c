@@ -1,5 +1,5 @@
 /* store_message.c - message metadata: add, snapshot, Seen, expunge. */
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <stdio.h>

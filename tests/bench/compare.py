@@ -104,8 +104,12 @@ def yescrypt(password):
     return lib.crypt(password.encode(), salt).decode()
 
 
-def certificate(root):
-    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+def certificate(root, kind="rsa"):
+    """One self-signed certificate both servers use: RSA 2048 (the default)
+    or ECDSA P-256 (certbot's default key type since 2.0)."""
+    key = ["-newkey", "rsa:2048"] if kind == "rsa" else \
+        ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    run("openssl", "req", "-x509", *key, "-nodes", "-days", "2",
         "-subj", "/CN=localhost", "-keyout", root / "key.pem", "-out", root / "cert.pem",
         capture_output=True)
 
@@ -379,6 +383,8 @@ def main():
                     help="turn both servers' auth caches off")
     ap.add_argument("--verify-threads", type=int, default=2,
                     help="Postern's auth.verify_threads (0: checks on the loop)")
+    ap.add_argument("--cert", choices=["rsa", "ecdsa"], default="rsa",
+                    help="key type of the certificate both servers use")
     opts = ap.parse_args()
     global YESCRYPT_COST, AUTH_CACHE, VERIFY_THREADS
     YESCRYPT_COST, AUTH_CACHE = opts.cost, not opts.no_cache
@@ -390,7 +396,7 @@ def main():
         shutil.rmtree(root)
     root.mkdir(parents=True)
     small, big = make_messages(root)
-    certificate(root)
+    certificate(root, opts.cert)
     Postern.workers = opts.workers
     servers = [] if opts.dovecot_only else [Postern(root, small, big)]
     if not opts.postern_only:

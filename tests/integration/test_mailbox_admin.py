@@ -282,3 +282,13 @@ def test_help_lists_the_commands(admin):
                  "acl get ADDRESS MAILBOX [IDENTIFIER]", "acl del ADDRESS MAILBOX IDENTIFIER",
                  "deliver [--mailbox NAME] ADDRESS [FILE...]"):
         assert line in text, text
+
+
+def test_anyone_cannot_be_an_account(admin):
+    # Fails if an account named "anyone" can be made: ACL entries for
+    # "anyone" mean every account, so it could never hold rights of its own.
+    rc, err = fails(admin, "account", "add", "anyone@example.test",
+                    input=b"a-password\n")
+    assert rc == 1
+    assert err == ("posternctl: 'anyone' is reserved for mailbox rights "
+                   "(anyone, anyone@DOMAIN) and cannot be an account name\n")

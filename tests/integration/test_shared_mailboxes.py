@@ -408,3 +408,35 @@ def test_fetchmail_retrieves_a_shared_mailbox(shared, tmp_path):
     got = sorted(out.iterdir())
     assert len(got) == 3
     assert all(b"X-Box: announces" in f.read_bytes() for f in got)
+
+
+# ---- the mailbox changes under an open session ----------------------------------
+
+def test_mailbox_removed_under_a_session(shared):
+    """An admin removes a mailbox a session has open: its messages are
+    gone for RETR ([SYS/TEMP], as for one another session removed), QUIT
+    still ends cleanly, and the next login finds no mailbox."""
+    deliver_to(shared, "public", "announces", 2)
+    acl(shared, "public", "announces", "anyone", "lrsd")
+    c, reply = login_user(shared, f"~public/announces#{USER}")
+    assert reply.startswith(b"+OK Logged in, 2 messages")
+    shared.ctl("mailbox", "del", "public", "announces")
+    assert c.cmd("RETR 1") == b"-ERR [SYS/TEMP] Message no longer available"
+    assert c.cmd("DELE 2").startswith(b"-ERR")   # no entry, no right: d is gone too
+    assert c.cmd("QUIT").startswith(b"+OK")
+    assert login_user(shared, f"~public/announces#{USER}")[1] == NO_MAILBOX
+
+
+def test_mailbox_renamed_under_a_session(shared):
+    """Renaming keeps the mailbox's identity: an open session goes on, its
+    DELE and QUIT act on the renamed mailbox, the rights went along."""
+    deliver_to(shared, "public", "announces", 2)
+    acl(shared, "public", "announces", "anyone", "lrsd")
+    c, _ = login_user(shared, f"~public/announces#{USER}")
+    shared.ctl("mailbox", "rename", "public", "announces", "news")
+    assert c.cmd("RETR 1").startswith(b"+OK")
+    c.multiline()
+    assert c.cmd("DELE 1").startswith(b"+OK")
+    assert c.cmd("QUIT").startswith(b"+OK Bye, 1 message removed")
+    c, reply = login_user(shared, f"~public/news#{USER}")
+    assert reply.startswith(b"+OK Logged in, 1 message"), reply

@@ -1,6 +1,6 @@
 /* check_acl.c - unit tests for mail/acl: rights strings and ACL
  * identifiers. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* check_auth_cache.c - the verified-password cache answers only for the
  * same user, password and stored hash, and only while its TTL runs. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* check_config.c - unit tests for lib/config: INI files, -o overrides and
  * settings tables. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <ftw.h>

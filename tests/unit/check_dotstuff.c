@@ -1,6 +1,6 @@
 /* check_dotstuff.c - unit tests for lib/dotstuff: POP dot-stuffing and TOP
  * line limits, chunk by chunk. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <stdbool.h>

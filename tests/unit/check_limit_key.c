@@ -1,6 +1,6 @@
 /* check_limit_key.c - per-address limits count IPv4 addresses one by one
  * and IPv6 clients by their /64. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <netinet/in.h>

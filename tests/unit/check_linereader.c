@@ -1,6 +1,6 @@
 /* check_linereader.c - unit tests for lib/linereader: bounded in-place line
  * splitting of a command stream. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* check_names.c - unit tests for mail/names: domain, account and mailbox
  * name rules. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /* check_store.c - unit tests for the LMDB store, bodies, accounts and
  * local delivery, through the functions posternctl and the modules use. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <errno.h>

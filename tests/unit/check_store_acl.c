@@ -1,7 +1,7 @@
 /* check_store_acl.c - unit tests for mailboxes (create, rename with
  * sub-mailboxes, remove) and their ACLs in the store: entries, the union
  * of rights, and the cleanup when mailboxes, accounts and domains go. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* check_store_growth.c - the store grows its LMDB map instead of failing
  * when it fills, and follows a map another process grew. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <stdio.h>

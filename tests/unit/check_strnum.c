@@ -1,5 +1,5 @@
 /* check_strnum.c - unit tests for lib/strnum: strict number parsing. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* check_verify_pool.c - the password verification pool answers every job
  * exactly once with the right verdict, on the loop; a cancelled job is
  * never answered; with no threads a job is answered before submit returns. */
-#include "config.h"
+#include "build-config.h"
 
 #include <check.h>
 #include <ev.h>

@@ -1,5 +1,5 @@
 /* unit.c - helpers shared by the Check test programs. */
-#include "config.h"
+#include "build-config.h"
 
 #include <ftw.h>
 #include <stdio.h>
