@@ -164,6 +164,13 @@ static SSL_CTX *context_new(const struct tls_settings *set, const char *cert,
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 			 SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+	/* resumption by stateless tickets only: worker processes could not
+	 * share a server-side session cache, and it would hold up to 20,000
+	 * sessions per process for nothing */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* one TLS 1.3 ticket per handshake is enough for a POP client (the
+	 * default is two, each an encryption and a record more) */
+	SSL_CTX_set_num_tickets(ctx, 1);
 	if (SSL_CTX_set_cipher_list(ctx, set->ciphers) != 1) {
 		snprintf(errbuf, sizeof(errbuf), "tls.ciphers: no usable cipher in '%s'",
 			 set->ciphers);

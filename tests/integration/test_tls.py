@@ -1001,3 +1001,27 @@ def test_failed_reload_keeps_the_old_certificate_too(tls_server, certs):
     tls_server.send_signal(signal.SIGHUP)
     tls_server.wait_log("reload failed, old settings stay")
     assert fingerprint() == before
+
+
+def test_session_resumption_with_a_ticket(tls_server, certs):
+    # Fails if a client cannot resume its TLS session with the ticket the
+    # server gave it (stateless tickets, no server-side cache): every
+    # reconnect of a mail client would pay for a full handshake.
+    ctx = certs.context()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+
+    def session(prev=None):
+        sock = socket.create_connection(("127.0.0.1", tls_server.tls_port), timeout=10)
+        tls = ctx.wrap_socket(sock, server_hostname="localhost", session=prev)
+        c = RawClient(tls)
+        c.login()                            # the ticket arrives with data
+        assert c.cmd("QUIT").startswith(b"+OK")
+        reused, sess = tls.session_reused, tls.session
+        tls.close()
+        return reused, sess
+
+    reused, first = session()
+    assert not reused
+    assert first is not None and first.has_ticket
+    reused, _ = session(first)
+    assert reused
