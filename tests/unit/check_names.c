@@ -214,6 +214,63 @@ START_TEST(test_split_rejects)
 }
 END_TEST
 
+/* POP login strings (SPEC.md 1): split at the last '#'. */
+START_TEST(test_login_split)
+{
+	static const struct { const char *in, *mailbox, *account; } ok[] = {
+		{ "jsmith", "", "jsmith" },
+		{ "jsmith@client1.com", "", "jsmith@client1.com" },
+		{ "private#jsmith", "private", "jsmith" },
+		{ "lists/info#jsmith@client1.com", "lists/info", "jsmith@client1.com" },
+		{ "~public/announces#jsmith", "~public/announces", "jsmith" },
+		{ "~boss@other/INBOX#jsmith%x.org", "~boss@other/INBOX", "jsmith%x.org" },
+		{ "a#b#jsmith", "a#b", "jsmith" },	/* the last '#' */
+		{ "box#", "box", "" },			/* the account check refuses "" */
+	};
+	char mailbox[LOGIN_MAILBOX_MAX + 1], account[ADDRESS_MAX + 1];
+	char longbox[LOGIN_MAILBOX_MAX + 16];
+	const char *error;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_int_eq(name_login_split(ok[i].in, mailbox, account, &error), 0);
+		ck_assert_str_eq(mailbox, ok[i].mailbox);
+		ck_assert_str_eq(account, ok[i].account);
+	}
+	ck_assert_int_eq(name_login_split("#jsmith", mailbox, account, &error), -1);
+	ck_assert_str_eq(error, "no mailbox before '#' in the login name");
+	memset(longbox, 'x', sizeof(longbox) - 1);
+	longbox[sizeof(longbox) - 1] = '\0';
+	longbox[sizeof(longbox) - 8] = '#';
+	ck_assert_int_eq(name_login_split(longbox, mailbox, account, &error), -1);
+	ck_assert_str_eq(error, "login name too long");
+}
+END_TEST
+
+START_TEST(test_mailbox_ref_split)
+{
+	char owner[ADDRESS_MAX + 1], name[MAILBOX_NAME_MAX + 1];
+	const char *error;
+
+	ck_assert_int_eq(name_mailbox_ref_split("lists/info", owner, name, &error), 0);
+	ck_assert_str_eq(owner, "");
+	ck_assert_str_eq(name, "lists/info");
+	ck_assert_int_eq(name_mailbox_ref_split("~public/announces", owner, name, &error), 0);
+	ck_assert_str_eq(owner, "public");
+	ck_assert_str_eq(name, "announces");
+	ck_assert_int_eq(name_mailbox_ref_split("~boss@x.org/a/b", owner, name, &error), 0);
+	ck_assert_str_eq(owner, "boss@x.org");
+	ck_assert_str_eq(name, "a/b");
+	/* no '/', no owner, no mailbox, bad mailbox names */
+	ck_assert_int_eq(name_mailbox_ref_split("~public", owner, name, &error), -1);
+	ck_assert_str_eq(error, "a mailbox of another account is written ~owner/mailbox");
+	ck_assert_int_eq(name_mailbox_ref_split("~/x", owner, name, &error), -1);
+	ck_assert_int_eq(name_mailbox_ref_split("~public/", owner, name, &error), -1);
+	ck_assert_int_eq(name_mailbox_ref_split("~public/../x", owner, name, &error), -1);
+	ck_assert_int_eq(name_mailbox_ref_split("a//b", owner, name, &error), -1);
+	ck_assert_int_eq(name_mailbox_ref_split("/x", owner, name, &error), -1);
+}
+END_TEST
+
 static Suite *names_suite(void)
 {
 	Suite *s = suite_create("names");
@@ -229,6 +286,8 @@ static Suite *names_suite(void)
 	tcase_add_test(tc, test_split_lengths);
 	tcase_add_test(tc, test_split_last_separator_wins);
 	tcase_add_test(tc, test_split_rejects);
+	tcase_add_test(tc, test_login_split);
+	tcase_add_test(tc, test_mailbox_ref_split);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -28,16 +28,11 @@
 #define MAX_SIZE (50u * 1024 * 1024)
 
 /* Everything this program writes lives under here; main() removes it. */
+static struct unit_store fx;
 static char root_dir[] = "/tmp/check_store.XXXXXX";
 
-/* Per test: a fresh data_dir, the store open on it, domain example.com
+/* Per test: a fresh fx.data_dir, the store open on it, domain example.com
  * (the main domain) and the account jsmith in it. */
-static char data_dir[256];
-static char main_domain[ACCOUNT_NAME_MAX + 1] = "example.com";
-static char empty[] = "";
-static char log_level[] = "info";
-static char log_target[] = "stderr";
-static struct core_settings core_set;
 static struct account jsmith;
 
 
@@ -45,7 +40,7 @@ static void open_store(void)
 {
 	const char *error = NULL;
 
-	ck_assert_msg(store_open(data_dir, &error) == 0, "store_open: %s",
+	ck_assert_msg(store_open(fx.data_dir, &error) == 0, "store_open: %s",
 		      error ? error : "(null)");
 }
 
@@ -53,19 +48,7 @@ static void setup(void)
 {
 	const char *error = NULL;
 
-	snprintf(data_dir, sizeof(data_dir), "%s/data.XXXXXX", root_dir);
-	ck_assert_ptr_nonnull(mkdtemp(data_dir));
-	memset(&core_set, 0, sizeof(core_set));
-	core_set.data_dir = data_dir;
-	core_set.module_dir = empty;
-	core_set.main_domain = main_domain;
-	core_set.pid_file = empty;
-	core_set.max_message_size = MAX_SIZE;
-	core_set.log_level = log_level;
-	core_set.log_target = log_target;
-	core_settings_set_current(&core_set);
-
-	open_store();
+	unit_store_open(&fx, root_dir, MAX_SIZE);
 	ck_assert_msg(domain_add("example.com", &error) == 0, "domain_add: %s",
 		      error);
 	ck_assert_msg(account_add("jsmith", "secret", &jsmith, &error) == 0,
@@ -74,8 +57,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	store_close();
-	unit_rm_tree(data_dir);
+	unit_store_close(&fx);
 }
 
 /* ---- helpers ---- */
@@ -225,12 +207,12 @@ static int count_cb(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
-/* Regular files under data_dir/<sub>. */
+/* Regular files under fx.data_dir/<sub>. */
 static size_t files_in(const char *sub)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", data_dir, sub);
+	snprintf(path, sizeof(path), "%s/%s", fx.data_dir, sub);
 	file_count = 0;
 	ck_assert_int_eq(nftw(path, count_cb, 16, FTW_PHYS), 0);
 	return file_count;
@@ -342,10 +324,10 @@ START_TEST(test_account_add_creates_inbox)
 	ck_assert_int_lt(account_find("x@nowhere.org", &found, &error), 0);
 
 	/* without a main domain, a bare name has no domain */
-	main_domain[0] = '\0';
+	fx.main_domain[0] = '\0';
 	ck_assert_int_lt(account_add("dave", "x", &a, &error), 0);
 	ck_assert_int_eq(account_add("dave@example.com", "x", &a, &error), 0);
-	snprintf(main_domain, sizeof(main_domain), "example.com");
+	snprintf(fx.main_domain, sizeof(fx.main_domain), "example.com");
 }
 END_TEST
 
@@ -1005,7 +987,7 @@ START_TEST(test_concurrent_writers)
 			int bad = 0;
 
 			close(go[1]);
-			if (store_open(data_dir, &error) < 0 ||
+			if (store_open(fx.data_dir, &error) < 0 ||
 			    read(go[0], &c, 1) != 0)
 				_exit(2);
 			for (int i = 0; i < PER_WRITER && !bad; i++) {

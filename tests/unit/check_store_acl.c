@@ -24,36 +24,18 @@
 
 #define MAX_SIZE (1024u * 1024)
 
+static struct unit_store fx;
 static char root_dir[] = "/tmp/check_store_acl.XXXXXX";
 
 /* Per test: a fresh store with example.com (the main domain), other.org,
  * and the accounts jsmith@example.com, bob@example.com, eve@other.org. */
-static char data_dir[256];
-static char main_domain[ACCOUNT_NAME_MAX + 1] = "example.com";
-static char empty[] = "";
-static char log_level[] = "info";
-static char log_target[] = "stderr";
-static struct core_settings core_set;
 static struct account jsmith, bob, eve;
 
 static void setup(void)
 {
 	const char *error = NULL;
 
-	snprintf(data_dir, sizeof(data_dir), "%s/data.XXXXXX", root_dir);
-	ck_assert_ptr_nonnull(mkdtemp(data_dir));
-	memset(&core_set, 0, sizeof(core_set));
-	core_set.data_dir = data_dir;
-	core_set.module_dir = empty;
-	core_set.main_domain = main_domain;
-	core_set.pid_file = empty;
-	core_set.max_message_size = MAX_SIZE;
-	core_set.log_level = log_level;
-	core_set.log_target = log_target;
-	core_settings_set_current(&core_set);
-
-	ck_assert_msg(store_open(data_dir, &error) == 0, "store_open: %s",
-		      error ? error : "(null)");
+	unit_store_open(&fx, root_dir, MAX_SIZE);
 	ck_assert_int_eq(domain_add("example.com", &error), 0);
 	ck_assert_int_eq(domain_add("other.org", &error), 0);
 	ck_assert_int_eq(account_add("jsmith", "pw", &jsmith, &error), 0);
@@ -63,8 +45,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	store_close();
-	unit_rm_tree(data_dir);
+	unit_store_close(&fx);
 }
 
 /* ---- helpers ---- */
@@ -734,7 +715,7 @@ START_TEST(test_old_store_gains_acl_databases)
 	mailbox_add_ok(&jsmith, "shared");
 	ck_assert_int_eq(store_write(drop_acl_txn, NULL, false, &error), 0);
 	store_close();
-	ck_assert_int_eq(store_open(data_dir, &error), 0);
+	ck_assert_int_eq(store_open(fx.data_dir, &error), 0);
 	/* (store_open has made them again; check through a fresh handle) */
 	ck_assert_int_eq(store_read(has_acl_dbs_txn, has, &error), 0);
 	ck_assert(has[0] && has[1]);
