@@ -1,8 +1,8 @@
 /* verify_pool.c - password checks on threads beside the event loop.
  *
- * Two queues under one mutex: `todo` (the threads take from it, woken by a
+ * Two queues under one mutex: `waiting` (the threads take from it, woken by a
  * condition variable) and `finished` (the loop takes from it, woken by an
- * ev_async).  A job belongs to the loop except while it sits in `todo` or a
+ * ev_async).  A job belongs to the loop except while it sits in `waiting` or a
  * thread runs it; the thread touches only password, hash and ok.  A
  * cancelled job is still run (a thread may hold it) and freed when it comes
  * back, without calling anyone. */
@@ -40,7 +40,7 @@ struct job_queue {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static struct job_queue todo, finished;
+static struct job_queue waiting, finished;
 static bool quitting;
 static pthread_t threads[VERIFY_THREADS_MAX];
 static unsigned int nthreads, busy;
@@ -82,11 +82,11 @@ static void *verify_thread(void *arg)
 	for (;;) {
 		struct verify_job *job;
 
-		while (!quitting && todo.head == NULL)
+		while (!quitting && waiting.head == NULL)
 			pthread_cond_wait(&wake, &lock);
 		if (quitting)
 			break;
-		job = queue_pop(&todo);
+		job = queue_pop(&waiting);
 		pthread_mutex_unlock(&lock);
 
 		job->ok = password_verify(job->password, job->hash) && !job->never;
@@ -173,7 +173,7 @@ void verify_pool_stop(void)
 		pthread_join(threads[i], NULL);
 	nthreads = 0;
 	ev_async_stop(pool_loop, &finished_async);
-	while ((job = queue_pop(&todo)) != NULL || (job = queue_pop(&finished)) != NULL) {
+	while ((job = queue_pop(&waiting)) != NULL || (job = queue_pop(&finished)) != NULL) {
 		busy--;
 		job_free(job);
 	}
@@ -202,7 +202,7 @@ struct verify_job *verify_submit(const char *password, const char *hash,
 		return NULL;
 	}
 	pthread_mutex_lock(&lock);
-	queue_push(&todo, job);
+	queue_push(&waiting, job);
 	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
 	return job;
