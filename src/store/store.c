@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
+#include "store/store_internal.h"
 
 /* LMDB reserves address space, not disk: start big so growth is rare.
  * MDB_MAP_FULL doubles it, up to the maximum. */
@@ -153,6 +154,27 @@ const char *store_data_dir(void)
 MDB_dbi store_dbi(enum store_db db)
 {
 	return dbis[db];
+}
+
+int store_walk_prefix(MDB_txn *txn, MDB_dbi dbi, const void *prefix,
+		      size_t plen, store_walk_fn *fn, void *ctx)
+{
+	MDB_val key = { plen, (void *)prefix }, val;
+	MDB_cursor *cur;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+	     rc == 0 && key.mv_size >= plen && memcmp(key.mv_data, prefix, plen) == 0;
+	     /* after mdb_cursor_del, LMDB's MDB_NEXT yields the record that
+	      * followed the deleted one */
+	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+		if ((rc = fn(txn, cur, &key, &val, ctx)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 static int grow_map(void)

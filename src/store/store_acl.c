@@ -99,69 +99,67 @@ static int acl_remove_txn(MDB_txn *txn, uint64_t mailbox_id, const char *id)
 	return rc == MDB_NOTFOUND ? 0 : rc;	/* an index gap is harmless */
 }
 
-int store_acl_remove_mailbox_txn(MDB_txn *txn, uint64_t mailbox_id)
+/* An entry (key: mailbox id, identifier) goes with its index record. */
+static int remove_by_mailbox(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
+			     const MDB_val *val, void *ctx)
 {
-	uint8_t kbuf[8];
-	MDB_val key = { sizeof(kbuf), kbuf }, val;
-	MDB_cursor *cur;
+	uint8_t ibuf[ACL_IDX_KEY_MAX];
+	MDB_val ikey = { 0, ibuf };
+	char id[ACL_ID_MAX + 1];
 	int rc;
 
-	store_be64(kbuf, mailbox_id);
-	if ((rc = mdb_cursor_open(txn, store_dbi(DB_ACL), &cur)) != 0)
+	(void)val;
+	(void)ctx;
+	if (key->mv_size <= 8 || key->mv_size > ACL_KEY_MAX)
+		return 0;
+	snprintf(id, sizeof(id), "%.*s", (int)(key->mv_size - 8),
+		 (const char *)key->mv_data + 8);
+	ikey.mv_size = idx_key(ibuf, id, store_get_be64(key->mv_data));
+	rc = mdb_del(txn, store_dbi(DB_ACL_IDS), &ikey, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-	while (rc == 0 && key.mv_size > 8 && key.mv_size <= ACL_KEY_MAX &&
-	       store_get_be64(key.mv_data) == mailbox_id) {
-		char id[ACL_ID_MAX + 1];
-		uint8_t ibuf[ACL_IDX_KEY_MAX];
-		MDB_val ikey = { 0, ibuf };
+	return mdb_cursor_del(cur, 0);
+}
 
-		snprintf(id, sizeof(id), "%.*s", (int)(key.mv_size - 8),
-			 (const char *)key.mv_data + 8);
-		ikey.mv_size = idx_key(ibuf, id, mailbox_id);
-		rc = mdb_del(txn, store_dbi(DB_ACL_IDS), &ikey, NULL);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			break;
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-		/* after a delete LMDB's MDB_NEXT yields the following record */
-		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+int store_acl_remove_mailbox_txn(MDB_txn *txn, uint64_t mailbox_id)
+{
+	uint8_t prefix[8];
+
+	store_be64(prefix, mailbox_id);
+	return store_walk_prefix(txn, store_dbi(DB_ACL), prefix, sizeof(prefix),
+				 remove_by_mailbox, NULL);
+}
+
+/* An index record (key: identifier, NUL, mailbox id) goes with its entry. */
+static int remove_by_identifier(MDB_txn *txn, MDB_cursor *cur,
+				const MDB_val *key, const MDB_val *val,
+				void *ctx)
+{
+	const char *identifier = ctx;
+	size_t plen = strlen(identifier) + 1;
+	uint8_t kbuf[ACL_KEY_MAX];
+	MDB_val akey = { 0, kbuf };
+	int rc;
+
+	(void)val;
+	if (key->mv_size != plen + 8)
+		return 0;
+	akey.mv_size = acl_key(kbuf, store_get_be64((const uint8_t *)key->mv_data +
+						    plen), identifier);
+	rc = mdb_del(txn, store_dbi(DB_ACL), &akey, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	return mdb_cursor_del(cur, 0);
 }
 
 int store_acl_remove_identifier_txn(MDB_txn *txn, const char *identifier)
 {
-	uint8_t ibuf[ACL_IDX_KEY_MAX];
-	size_t plen = strlen(identifier) + 1;	/* with the NUL */
-	MDB_val key = { plen, ibuf }, val;
-	MDB_cursor *cur;
-	int rc;
+	size_t plen = strlen(identifier) + 1;	/* the NUL ends the prefix */
 
 	if (plen > ACL_ID_MAX + 1)
 		return 0;
-	memcpy(ibuf, identifier, plen);
-	if ((rc = mdb_cursor_open(txn, store_dbi(DB_ACL_IDS), &cur)) != 0)
-		return rc;
-	rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-	while (rc == 0 && key.mv_size == plen + 8 &&
-	       memcmp(key.mv_data, identifier, plen) == 0) {
-		uint8_t kbuf[ACL_KEY_MAX];
-		MDB_val akey = { 0, kbuf };
-		uint64_t mailbox_id;
-
-		mailbox_id = store_get_be64((const uint8_t *)key.mv_data + plen);
-		akey.mv_size = acl_key(kbuf, mailbox_id, identifier);
-		rc = mdb_del(txn, store_dbi(DB_ACL), &akey, NULL);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			break;
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return store_walk_prefix(txn, store_dbi(DB_ACL_IDS), identifier, plen,
+				 remove_by_identifier, (void *)identifier);
 }
 
 /* ---- entries of one mailbox, named by owner and name ---- */

@@ -23,6 +23,15 @@ void store_body_list_unlink_free(struct body_list *l);
 #define MAILBOX_KEY_MAX (8 + 256)
 size_t store_mailbox_key(uint8_t *key, uint64_t account_id, const char *name);
 
+/* Visit every record of `db` whose key starts with the `plen` octets of
+ * `prefix`, in key order.  fn may delete the record it is given with
+ * mdb_cursor_del(cur); the walk goes on with the one that followed.  A
+ * non-zero return from fn ends the walk and is returned. */
+typedef int store_walk_fn(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
+			  const MDB_val *val, void *ctx);
+int store_walk_prefix(MDB_txn *txn, MDB_dbi dbi, const void *prefix,
+		      size_t plen, store_walk_fn *fn, void *ctx);
+
 int store_mailbox_create_txn(MDB_txn *txn, uint64_t account_id,
 			     const char *name);
 /* Remove every mailbox of an account with its messages and ACL entries. */

@@ -82,79 +82,56 @@ int store_mailbox_create_txn(MDB_txn *txn, uint64_t account_id,
 	return store_mailbox_put_txn(txn, account_id, name, &rec);
 }
 
-/* Walk the messages of one mailbox: fn(key, val) for each. */
-typedef int message_walk_fn(MDB_cursor *cur, MDB_val *key, MDB_val *val,
-			    void *ctx);
-
-static int walk_messages(MDB_txn *txn, uint64_t mailbox_id,
-			 message_walk_fn *fn, void *ctx)
+/* Walk the messages of one mailbox (keys: mailbox id, uid). */
+static int walk_messages(MDB_txn *txn, uint64_t mailbox_id, store_walk_fn *fn,
+			 void *ctx)
 {
-	uint8_t kbuf[12];
-	MDB_val key = { sizeof(kbuf), kbuf }, val;
-	MDB_cursor *cur;
-	int rc;
+	uint8_t prefix[8];
 
-	store_message_key(kbuf, mailbox_id, 0);
-	if ((rc = mdb_cursor_open(txn, store_dbi(DB_MESSAGES), &cur)) != 0)
-		return rc;
-	rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-	while (rc == 0) {
-		if (key.mv_size != 12 ||
-		    store_get_be64(key.mv_data) != mailbox_id)
-			break;
-		if ((rc = fn(cur, &key, &val, ctx)) != 0)
-			break;
-		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_be64(prefix, mailbox_id);
+	return store_walk_prefix(txn, store_dbi(DB_MESSAGES), prefix,
+				 sizeof(prefix), fn, ctx);
 }
 
-static int remove_one(MDB_cursor *cur, MDB_val *key, MDB_val *val, void *ctx)
+/* A message goes; its body is unlinked after the commit. */
+static int remove_one(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
+		      const MDB_val *val, void *ctx)
 {
 	struct message_rec m;
-	int rc;
 
+	(void)txn;
 	(void)key;
 	if (store_message_decode(val, &m) == 0)
 		store_body_list_add(ctx, m.body_id);
-	if ((rc = mdb_cursor_del(cur, 0)) != 0)
+	return mdb_cursor_del(cur, 0);
+}
+
+/* A mailbox of a removed account goes with its messages and ACL entries. */
+static int remove_mailbox(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
+			  const MDB_val *val, void *ctx)
+{
+	struct rec_reader r;
+	uint64_t mailbox_id;
+	int rc;
+
+	(void)key;
+	rec_read_init(&r, val->mv_data, val->mv_size);
+	(void)rec_get_u8(&r);
+	mailbox_id = rec_get_u64(&r);
+	if (!r.bad && ((rc = walk_messages(txn, mailbox_id, remove_one, ctx)) != 0 ||
+		       (rc = store_acl_remove_mailbox_txn(txn, mailbox_id)) != 0))
 		return rc;
-	return 0;
+	return mdb_cursor_del(cur, 0);
 }
 
 int store_mailboxes_remove_txn(MDB_txn *txn, uint64_t account_id,
 			       struct body_list *bodies)
 {
-	uint8_t kbuf[8];
-	MDB_val key = { sizeof(kbuf), kbuf }, val;
-	MDB_cursor *cur;
-	int rc;
+	uint8_t prefix[8];
 
-	store_be64(kbuf, account_id);
-	if ((rc = mdb_cursor_open(txn, store_dbi(DB_MAILBOXES), &cur)) != 0)
-		return rc;
-	rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-	while (rc == 0 && key.mv_size >= 8 &&
-	       store_get_be64(key.mv_data) == account_id) {
-		struct rec_reader r;
-		uint64_t mailbox_id;
-
-		rec_read_init(&r, val.mv_data, val.mv_size);
-		(void)rec_get_u8(&r);
-		mailbox_id = rec_get_u64(&r);
-		if (!r.bad && ((rc = walk_messages(txn, mailbox_id, remove_one,
-						   bodies)) != 0 ||
-			       (rc = store_acl_remove_mailbox_txn(txn,
-								 mailbox_id)) != 0))
-			break;
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-		/* after a delete LMDB's MDB_NEXT yields the following record */
-		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_be64(prefix, account_id);
+	return store_walk_prefix(txn, store_dbi(DB_MAILBOXES), prefix,
+				 sizeof(prefix), remove_mailbox, bodies);
 }
 
 struct mailbox_list_ctx {
@@ -163,11 +140,13 @@ struct mailbox_list_ctx {
 	void *ctx;
 };
 
-static int count_one(MDB_cursor *cur, MDB_val *key, MDB_val *val, void *ctx)
+static int count_one(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
+		     const MDB_val *val, void *ctx)
 {
 	struct mailbox_stat *st = ctx;
 	struct message_rec m;
 
+	(void)txn;
 	(void)cur;
 	(void)key;
 	if (store_message_decode(val, &m) == 0) {
@@ -274,13 +253,13 @@ int store_mailbox_add(const struct account *account, const char *name,
 	return store_write(mailbox_add_txn, &c, false, error_r);
 }
 
-static int remove_counted(MDB_cursor *cur, MDB_val *key, MDB_val *val,
-			  void *ctx)
+static int remove_counted(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
+			  const MDB_val *val, void *ctx)
 {
 	struct mailbox_op_ctx *c = ctx;
 
 	c->messages++;
-	return remove_one(cur, key, val, &c->bodies);
+	return remove_one(txn, cur, key, val, &c->bodies);
 }
 
 static int mailbox_del_txn(MDB_txn *txn, void *vctx)

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from conftest import USER, message
+from random_sessions import random_commands
 
 
 def uidls(p):
@@ -134,28 +135,7 @@ def test_two_then_fifty_concurrent_sessions(server_factory):
         try:
             for _ in range(3):
                 p = server.pop()
-                ids = uidls(p)
-                marked = set()
-                for _ in range(rnd.randint(1, 8)):
-                    n = rnd.randint(1, len(ids)) if ids else 0
-                    action = rnd.choice(["retr", "dele", "dele", "rset", "top"])
-                    if not n:
-                        break
-                    try:
-                        if action == "retr":
-                            p.retr(n)
-                        elif action == "top":
-                            p.top(n, 2)
-                        elif action == "dele":
-                            p.dele(n)
-                            marked.add(ids[n - 1])
-                        else:
-                            p.rset()
-                            marked.clear()
-                    except poplib.error_proto as e:
-                        msg = str(e)
-                        assert ("no longer available" in msg or
-                                "is deleted" in msg), msg
+                marked, _ = random_commands(p, rnd)
                 if rnd.random() < 0.3:
                     p.sock.close()  # dropped: marks are forgotten
                     continue

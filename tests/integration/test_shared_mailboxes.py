@@ -18,6 +18,7 @@ import pytest
 from clients import need, run
 from conftest import DOMAIN, PASSWORD, USER, message
 from messages import stored
+from random_sessions import RACES, random_commands
 from scram_client import Scram
 
 NO_MAILBOX = b"-ERR [SYS/PERM] No such mailbox or no permission to open it"
@@ -311,29 +312,9 @@ def test_fifty_sessions_on_a_shared_mailbox(shared):
             for _ in range(3):
                 name = rnd.choice(logins)
                 p = session(name)
-                ids = [line.split()[1] for line in p.uidl()[1]]
-                marked, retrieved = set(), set()
-                for _ in range(rnd.randint(1, 8)):
-                    if not ids:
-                        break
-                    n = rnd.randint(1, len(ids))
-                    action = rnd.choice(["retr", "dele", "dele", "rset", "top"])
-                    try:
-                        if action == "retr":
-                            p.retr(n)
-                            retrieved.add(ids[n - 1])
-                        elif action == "top":
-                            p.top(n, 1)
-                        elif action == "dele":
-                            p.dele(n)
-                            marked.add(ids[n - 1])
-                        else:
-                            p.rset()
-                            marked.clear()
-                    except poplib.error_proto as e:
-                        msg = str(e)
-                        assert ("no longer available" in msg or "is deleted" in msg or
-                                ("no permission to delete" in msg and "reader" in name)), msg
+                allowed = RACES + (("no permission to delete",)
+                                   if "reader" in name else ())
+                marked, retrieved = random_commands(p, rnd, allowed)
                 with lock:
                     if "reader" not in name:
                         seen_by_s.update(retrieved)
