@@ -31,7 +31,7 @@ struct conn_login {
 	void *sasl_wait;		/* input held while its password is checked */
 	char sasl_mech[32];		/* the mechanism of the exchange */
 	unsigned int sasl_stage;	/* how far a LOGIN exchange is */
-	char sasl_user[ADDRESS_MAX + 1];	/* LOGIN's user name */
+	char sasl_user[LOGIN_STRING_MAX + 1];	/* LOGIN's user name */
 };
 
 struct oseg {

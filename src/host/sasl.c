@@ -232,7 +232,7 @@ static int cb_canon_user(sasl_conn_t *sconn, void *context, const char *in,
 			 unsigned inlen, unsigned flags, const char *user_realm,
 			 char *out, unsigned out_max, unsigned *out_len)
 {
-	char raw[LOGIN_MAILBOX_MAX + ADDRESS_MAX + 2], name[ACCOUNT_NAME_MAX + 1];
+	char raw[LOGIN_STRING_MAX + 1], name[ACCOUNT_NAME_MAX + 1];
 	char domain[ACCOUNT_NAME_MAX + 1], account[ADDRESS_MAX + 1];
 	char mailbox[LOGIN_MAILBOX_MAX + 1];
 	struct conn *c = context;
@@ -637,7 +637,7 @@ static void on_checked(struct conn *c, const struct login_verdict *v)
  * Guessing wrong costs nothing but speed: checkpass hashes on the loop when
  * the note does not match exactly. */
 static bool find_password(struct conn *c, bool start, const unsigned char *in,
-			  size_t inlen, bool has_initial, char login[ADDRESS_MAX + 1],
+			  size_t inlen, bool has_initial, char login[LOGIN_STRING_MAX + 1],
 			  char *password, size_t size)
 {
 	if (strcasecmp(c->login->sasl_mech, "PLAIN") == 0) {
@@ -651,7 +651,7 @@ static bool find_password(struct conn *c, bool start, const unsigned char *in,
 			return false;
 		nul2 = memchr(nul1 + 1, '\0', inlen - (size_t)(nul1 + 1 - in));
 		if (nul2 == NULL || nul2 == nul1 + 1 ||
-		    (size_t)(nul2 - nul1 - 1) > ADDRESS_MAX ||
+		    (size_t)(nul2 - nul1 - 1) > LOGIN_STRING_MAX ||
 		    inlen - (size_t)(nul2 + 1 - in) >= size ||
 		    memchr(nul2 + 1, '\0', inlen - (size_t)(nul2 + 1 - in)) != NULL)
 			return false;
@@ -693,7 +693,7 @@ static bool find_password(struct conn *c, bool start, const unsigned char *in,
 static void exchange(struct conn *c, bool start, const void *in, size_t inlen,
 		     bool has_initial)
 {
-	char login[ADDRESS_MAX + 1], password[1025];
+	char login[LOGIN_STRING_MAX + 1], password[1025];
 
 	if (find_password(c, start, in, inlen, has_initial, login, password,
 			  sizeof(password))) {

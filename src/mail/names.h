@@ -28,6 +28,8 @@ int name_address_split(const char *address, char *account_r, char *domain_r,
  * the left side, "" when there is no '#' (the INBOX).  Only the split is
  * checked here; the parts are checked where they are used. */
 #define LOGIN_MAILBOX_MAX (ACCOUNT_NAME_MAX * 2 + 3 + MAILBOX_NAME_MAX)
+/* A whole login name: mailbox, '#', account. */
+#define LOGIN_STRING_MAX (LOGIN_MAILBOX_MAX + 1 + ADDRESS_MAX)
 int name_login_split(const char *login, char *mailbox_r, char *account_r,
 		     const char **error_r);
 

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, POSTERND, USER, RawClient
+from conftest import DOMAIN, PASSWORD, POSTERND, USER, RawClient
 
 SLOW = {"auth.password_cost": "8"}
 
@@ -153,3 +153,24 @@ def test_bad_verify_threads_is_refused(tmp_path, value, message):
                          capture_output=True, text=True, timeout=30)
     assert res.returncode != 0
     assert message in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("how", ["PLAIN", "LOGIN"])
+def test_long_login_names_are_checked_in_the_pool_too(server_factory, how):
+    """A login name with a long mailbox part (up to the whole 255-octet
+    mailbox name) still goes to the pool: no client can make the server
+    hash on its event loop by the shape of its login name."""
+    srv = slow_server(server_factory, 1)
+    srv.ctl("mailbox", "add", USER, "m" * 255)
+    name = ("m" * 255 + "#" + USER + "@" + DOMAIN).encode()   # 275 octets
+    c = srv.raw()
+    assert c.line().startswith(b"+OK")
+    if how == "PLAIN":
+        assert c.cmd("AUTH PLAIN") == b"+ "
+        reply = c.cmd(base64.b64encode(b"\0" + name + b"\0" + PASSWORD.encode()))
+    else:
+        assert c.cmd("AUTH LOGIN").startswith(b"+ ")
+        assert c.cmd(base64.b64encode(name)).startswith(b"+ ")
+        reply = c.cmd(base64.b64encode(PASSWORD.encode()))
+    assert reply.startswith(b"+OK Logged in"), reply
+    assert "checked on the event loop" not in srv.log()
