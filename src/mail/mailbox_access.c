@@ -74,11 +74,11 @@ enum mailbox_open_result mailbox_open(const struct account *user,
 		*error_r = err;
 		return MAILBOX_OPEN_NONE;
 	}
+	/* a fault, or removed in the instant since it was found: either way
+	 * the next attempt gives the true answer */
 	if (mailbox_snapshot_take(&open_r->owner, open_r->name, &open_r->snap,
 				  error_r) < 0)
-		/* removed in the instant between: as if it never was */
-		return strcmp(*error_r, "no such mailbox") == 0 ?
-		       MAILBOX_OPEN_NONE : MAILBOX_OPEN_TEMPFAIL;
+		return MAILBOX_OPEN_TEMPFAIL;
 	if (open_r->snap->mailbox_id != rec.id) {
 		/* renamed and replaced in between: the rights were for another */
 		mailbox_snapshot_free(&open_r->snap);
