@@ -74,6 +74,6 @@ pop_cmd_fn pop_cmd_stat, pop_cmd_list, pop_cmd_retr, pop_cmd_dele,
  * for `account` and enter TRANSACTION with its snapshot; `method` (USER,
  * APOP or the SASL mechanism) goes into the log. */
 void pop_login(struct pop_session *s, const struct account *account,
-	       const char *mailbox, const char *method);
+	       const char *mailbox, const char *view, const char *method);
 
 #endif

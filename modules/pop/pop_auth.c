@@ -111,7 +111,7 @@ static void pass_done(void *session, const struct auth_reply *reply)
 
 	switch (reply->step) {
 	case AUTH_STEP_OK:
-		pop_login(s, &reply->account, reply->mailbox, "USER");
+		pop_login(s, &reply->account, reply->mailbox, reply->view, "USER");
 		break;
 	case AUTH_STEP_TEMPFAIL:
 		conn_log(s->conn, LOG_ERROR, "login of %s failed: %s", s->user,
@@ -138,14 +138,19 @@ enum pop_result pop_cmd_pass(struct pop_session *s, char *args)
 }
 
 void pop_login(struct pop_session *s, const struct account *account,
-	       const char *mailbox, const char *method)
+	       const char *mailbox, const char *view, const char *method)
 {
 	char who[ADDRESS_MAX * 2 + MAILBOX_NAME_MAX + 16];
 	const char *error = "";
 	struct mailbox_snapshot *snap;
 
-	snprintf(who, sizeof(who), "%s@%s", account->name, account->domain);
-	switch (mailbox_open(account, mailbox, &s->mbox, &error)) {
+	/* a unified account's login is named by the address it stands for */
+	if (view != NULL && view[0] != '\0')
+		snprintf(who, sizeof(who), "%s (%s@%s)", view, account->name,
+			 account->domain);
+	else
+		snprintf(who, sizeof(who), "%s@%s", account->name, account->domain);
+	switch (mailbox_open(account, mailbox, view, &s->mbox, &error)) {
 	case MAILBOX_OPEN_OK:
 		break;
 	case MAILBOX_OPEN_NONE:
@@ -191,7 +196,7 @@ enum pop_result pop_cmd_apop(struct pop_session *s, char *args)
 	char *digest = strrchr(args, ' ');
 	struct account account;
 	enum auth_result res;
-	const char *error = "", *mailbox = "";
+	const char *error = "", *mailbox = "", *view = "";
 
 	if (s->apop_stamp[0] == '\0') {
 		pop_err(s, "APOP is not available here");
@@ -203,7 +208,7 @@ enum pop_result pop_cmd_apop(struct pop_session *s, char *args)
 	}
 	*digest++ = '\0';
 	res = auth_login_apop(args, s->apop_stamp, digest, conn_local_ip(s->conn),
-			      &account, &mailbox, &error);
+			      &account, &mailbox, &view, &error);
 	if (res == AUTH_FAILED) {
 		char why[400];
 
@@ -216,6 +221,6 @@ enum pop_result pop_cmd_apop(struct pop_session *s, char *args)
 		pop_err(s, "[SYS/TEMP] Temporary problem, try again later");
 		return POP_DONE;
 	}
-	pop_login(s, &account, mailbox, "APOP");
+	pop_login(s, &account, mailbox, view, "APOP");
 	return POP_DONE;
 }

@@ -39,7 +39,8 @@ static void sasl_result(void *session, const struct auth_reply *reply)
 		return;
 	case AUTH_STEP_OK:
 		sasl_done(s);
-		pop_login(s, &reply->account, reply->mailbox, s->sasl_mech);
+		pop_login(s, &reply->account, reply->mailbox, reply->view,
+			  s->sasl_mech);
 		return;
 	case AUTH_STEP_FAILED: {
 		char why[300];

@@ -14,12 +14,14 @@
  * (already exists, INBOX cannot be removed...). */
 typedef int ctl_fn(int argc, char **argv);
 
-ctl_fn ctl_domain_add, ctl_domain_del, ctl_domain_list;
+ctl_fn ctl_domain_add, ctl_domain_del, ctl_domain_list, ctl_domain_set,
+	ctl_domain_show, ctl_domain_alias, ctl_domain_bind, ctl_domain_unbind;
+ctl_fn ctl_alias_add, ctl_alias_del, ctl_alias_list, ctl_route;
 ctl_fn ctl_account_add, ctl_account_del, ctl_account_list, ctl_account_passwd,
-	ctl_account_set;
+	ctl_account_set, ctl_account_show;
 ctl_fn ctl_mailbox_add, ctl_mailbox_del, ctl_mailbox_list, ctl_mailbox_rename;
 ctl_fn ctl_acl_set, ctl_acl_get, ctl_acl_del;
-ctl_fn ctl_message_list;
+ctl_fn ctl_message_list, ctl_message_import;
 ctl_fn ctl_deliver;
 
 /* Print "posternctl: msg" to stderr and return code. */

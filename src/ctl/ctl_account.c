@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl/ctl.h"
+#include "lib/strnum.h"
 #include "mail/accounts.h"
 #include "mail/names.h"
 #include "store/store_ops.h"
@@ -110,27 +111,71 @@ int ctl_account_list(int argc, char **argv)
 	return 0;
 }
 
-/* account set ADDRESS key=value...: today the admin right. */
+#define ACCOUNT_SET_USAGE "usage: account set ADDRESS admin=yes|no quota=SIZE|none"
+
+/* account set ADDRESS key=value...: the admin right, the quota. */
 int ctl_account_set(int argc, char **argv)
 {
 	const char *error;
 
 	if (argc < 2)
-		return ctl_error(EX_USAGE, "usage: account set ADDRESS admin=yes|no");
+		return ctl_error(EX_USAGE, ACCOUNT_SET_USAGE);
 	for (int i = 1; i < argc; i++) {
+		uint64_t quota = 0;
 		bool admin;
 
+		if (strncmp(argv[i], "quota=", 6) == 0) {
+			const char *v = argv[i] + 6;
+
+			if (strcmp(v, "none") != 0 && strcmp(v, "0") != 0 &&
+			    (str_parse_size(v, &quota) < 0 || quota == 0))
+				return ctl_error(EX_USAGE,
+						 "account set: quota=%s: a size like 500M, 2G or 1048576, or none",
+						 v);
+			if (account_set_quota(argv[0], quota, &error) < 0)
+				return ctl_error(1, "%s", error);
+			printf("%s: quota=%s\n", argv[0], quota ? v : "none");
+			continue;
+		}
 		if (strcmp(argv[i], "admin=yes") == 0)
 			admin = true;
 		else if (strcmp(argv[i], "admin=no") == 0)
 			admin = false;
 		else
 			return ctl_error(EX_USAGE,
-					 "account set: unknown setting '%s' (known: admin=yes|no)",
+					 "account set: unknown setting '%s' (known: admin=yes|no, quota=SIZE|none)",
 					 argv[i]);
 		if (account_set_admin(argv[0], admin, &error) < 0)
 			return ctl_error(1, "%s", error);
 		printf("%s: admin=%s\n", argv[0], admin ? "yes" : "no");
 	}
+	return 0;
+}
+
+/* account show ADDRESS: settings and what it holds. */
+int ctl_account_show(int argc, char **argv)
+{
+	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
+	struct account_info info;
+	struct account account;
+	const char *error;
+	bool found;
+
+	if (argc != 1)
+		return ctl_error(EX_USAGE, "usage: account show ADDRESS");
+	if (account_resolve(argv[0], NULL, name, domain, &error) < 0)
+		return ctl_error(EX_DATAERR, "%s", error);
+	if (store_account_info(name, domain, &account, &info, &found, &error) < 0)
+		return ctl_error(EX_TEMPFAIL, "%s", error);
+	if (!found)
+		return ctl_error(EX_NOUSER, "no such account: %s@%s", name, domain);
+	printf("account %s@%s\n", account.name, account.domain);
+	printf("admin %s\n", info.flags & ACCOUNT_ADMIN ? "yes" : "no");
+	if (info.quota)
+		printf("quota %llu\n", (unsigned long long)info.quota);
+	else
+		printf("quota none\n");
+	printf("used %llu\n", (unsigned long long)info.used);
+	printf("messages %llu\n", (unsigned long long)info.messages);
 	return 0;
 }

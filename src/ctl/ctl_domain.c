@@ -2,9 +2,11 @@
 #include "build-config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "ctl/ctl.h"
 #include "mail/accounts.h"
+#include "mail/names.h"
 #include "store/store_ops.h"
 
 int ctl_domain_add(int argc, char **argv)
@@ -45,6 +47,77 @@ int ctl_domain_list(int argc, char **argv)
 	if (argc != 0)
 		return ctl_error(EX_USAGE, "usage: domain list");
 	if (store_domain_list(print_name, NULL, &error) < 0)
+		return ctl_error(EX_TEMPFAIL, "%s", error);
+	return 0;
+}
+
+/* domain set NAME unified_account=ACCOUNT (empty clears) */
+int ctl_domain_set(int argc, char **argv)
+{
+	const char *error;
+
+	if (argc < 2)
+		return ctl_error(EX_USAGE, "usage: domain set NAME unified_account=ACCOUNT");
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+
+		if (strncmp(argv[i], "unified_account=", 16) != 0)
+			return ctl_error(EX_USAGE,
+					 "domain set: unknown setting '%s' (known: unified_account=ACCOUNT)",
+					 argv[i]);
+		v = argv[i] + 16;
+		if (domain_set_unified(argv[0], v, &error) < 0)
+			return ctl_error(1, "%s", error);
+		printf("%s: unified_account=%s\n", argv[0], v);
+	}
+	return 0;
+}
+
+struct show_ctx {
+	const char *domain;
+	unsigned int n;
+};
+
+static void print_alias(const char *alias, const char *domain, void *vctx)
+{
+	(void)domain;
+	(void)vctx;
+	printf("alias %s\n", alias);
+}
+
+static void print_binding(const char *ip, const char *domain, void *vctx)
+{
+	struct show_ctx *c = vctx;
+
+	if (strcmp(domain, c->domain) == 0)
+		printf("bound %s\n", ip);
+}
+
+/* domain show NAME: settings, aliases, bound addresses */
+int ctl_domain_show(int argc, char **argv)
+{
+	char lower[ACCOUNT_NAME_MAX + 1];
+	struct domain_info info;
+	struct show_ctx c;
+	const char *error;
+	bool found;
+
+	if (argc != 1)
+		return ctl_error(EX_USAGE, "usage: domain show NAME");
+	if (name_object_check(argv[0], lower, &error) < 0)
+		return ctl_error(EX_DATAERR, "%s", error);
+	if (store_domain_get(lower, &info, &found, &error) < 0)
+		return ctl_error(EX_TEMPFAIL, "%s", error);
+	if (!found)
+		return ctl_error(EX_NOUSER, "no such domain: %s", lower);
+	printf("domain %s\n", info.name);
+	if (strcmp(info.name, lower) != 0)
+		printf("(%s is an alias of it)\n", lower);
+	printf("unified_account %s\n", info.unified[0] ? info.unified : "-");
+	c.domain = info.name;
+	c.n = 0;
+	if (store_domain_alias_list(info.name, print_alias, &c, &error) < 0 ||
+	    store_binding_list(print_binding, &c, &error) < 0)
 		return ctl_error(EX_TEMPFAIL, "%s", error);
 	return 0;
 }

@@ -21,7 +21,7 @@ int ctl_message_list(int argc, char **argv)
 		return ctl_error(EX_DATAERR, "%s", error);
 	if (account_find(argv[0], &account, &error) < 0)
 		return ctl_error(EX_NOUSER, "%s", error);
-	if (mailbox_snapshot_take(&account, mailbox, &snap, &error) < 0)
+	if (mailbox_snapshot_take(&account, mailbox, NULL, &snap, &error) < 0)
 		return ctl_error(1, "%s: %s", mailbox, error);
 	printf("%-10s %10s %-5s %s\n", "UID", "SIZE", "FLAGS", "UIDL");
 	for (uint32_t i = 0; i < snap->count; i++) {

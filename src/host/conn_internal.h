@@ -27,6 +27,7 @@ struct conn_login {
 	char error[ADDRESS_MAX + 128];
 	struct login_check *check;	/* a password check under way */
 	char mailbox[LOGIN_MAILBOX_MAX + 1];	/* "mailbox#" of the login */
+	char view[ADDRESS_MAX + 1];	/* a unified account's view, or "" */
 	/* SASL (sasl.c) */
 	void *sasl_wait;		/* input held while its password is checked */
 	char sasl_mech[32];		/* the mechanism of the exchange */

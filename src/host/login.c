@@ -78,7 +78,7 @@ static enum auth_lookup login_lookup(struct conn *c, const char *login,
 		return AUTH_LOOKUP_UNKNOWN;
 	}
 	return auth_lookup(account, c->local_ip, &chk->account, chk->hash,
-			   sizeof(chk->hash), chk->user, error_r);
+			   sizeof(chk->hash), chk->user, c->login->view, error_r);
 }
 
 void login_check(struct conn *c, const char *login, const char *password,
@@ -142,6 +142,7 @@ void login_answer(struct conn *c, const struct auth_reply *reply)
 
 	l->reply = *reply;
 	l->reply.mailbox = l->mailbox;
+	l->reply.view = l->view;
 	snprintf(l->error, sizeof(l->error), "%s",
 		 reply->error != NULL ? reply->error : "");
 	l->reply.error = l->error;

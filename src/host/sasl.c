@@ -21,6 +21,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "mail/accounts.h"
+#include "mail/auth.h"
 #include "mail/password.h"
 #include "mail/scram.h"
 #include "store/store_ops.h"
@@ -232,9 +233,9 @@ static int cb_canon_user(sasl_conn_t *sconn, void *context, const char *in,
 			 unsigned inlen, unsigned flags, const char *user_realm,
 			 char *out, unsigned out_max, unsigned *out_len)
 {
-	char raw[LOGIN_STRING_MAX + 1], name[ACCOUNT_NAME_MAX + 1];
-	char domain[ACCOUNT_NAME_MAX + 1], account[ADDRESS_MAX + 1];
-	char mailbox[LOGIN_MAILBOX_MAX + 1];
+	char raw[LOGIN_STRING_MAX + 1], account[ADDRESS_MAX + 1];
+	char mailbox[LOGIN_MAILBOX_MAX + 1], view[ADDRESS_MAX + 1];
+	struct account who;
 	struct conn *c = context;
 	const char *error;
 	int n;
@@ -252,10 +253,28 @@ static int cb_canon_user(sasl_conn_t *sconn, void *context, const char *in,
 		return SASL_NOUSER;
 	if (c != NULL && mailbox[0] != '\0')
 		memcpy(conn_login_state(c)->mailbox, mailbox, sizeof(mailbox));
-	if (account_resolve(account, c ? conn_local_ip(c) : NULL, name,
-			    domain, &error) < 0)
-		return SASL_NOUSER;
-	n = snprintf(out, out_max, "%s@%s", name, domain);
+	/* through the Router: aliases, domain aliases and unified accounts
+	 * work as with USER/PASS.  Unknown names are left for the password
+	 * check to fail (as a valid-looking name), so they cannot be told
+	 * from a wrong password. */
+	switch (auth_route(account, c ? conn_local_ip(c) : NULL, &who, view,
+			   &error)) {
+	case AUTH_LOOKUP_FOUND:
+		if (c != NULL)
+			memcpy(conn_login_state(c)->view, view, sizeof(view));
+		n = snprintf(out, out_max, "%s@%s", who.name, who.domain);
+		break;
+	case AUTH_LOOKUP_TEMPFAIL:
+		return SASL_TRYAGAIN;
+	default:
+		if (c != NULL)
+			conn_login_state(c)->view[0] = '\0';
+		if (account_resolve(account, c ? conn_local_ip(c) : NULL,
+				    who.name, who.domain, &error) < 0)
+			return SASL_NOUSER;
+		n = snprintf(out, out_max, "%s@%s", who.name, who.domain);
+		break;
+	}
 	if (n < 0 || (unsigned)n >= out_max)
 		return SASL_BUFOVER;
 	*out_len = (unsigned)n;

@@ -32,6 +32,7 @@ static const struct setting_def core_defs[] = {
 	/* body sizes are 32-bit in the store; 2 GiB keeps well clear */
 	{ "max_message_size", SETTING_SIZE, S(max_message_size), "50M", 1024,
 	  2ull * 1024 * 1024 * 1024 },
+	{ "quota_full", SETTING_STRING, S(quota_full), "tempfail", 0, 0 },
 	SETTING_DEFS_END
 };
 
@@ -70,6 +71,15 @@ int core_settings_load(struct config *cfg, struct core_settings *set,
 		*error_r = err;
 		return -1;
 	}
+	if (strcmp(set->quota_full, "tempfail") != 0 &&
+	    strcmp(set->quota_full, "reject") != 0) {
+		snprintf(err, sizeof(err),
+			 "quota_full = %s: use tempfail (452 4.2.2, the sender retries) or reject (552 5.2.2, it bounces)",
+			 set->quota_full);
+		*error_r = err;
+		return -1;
+	}
+	set->quota_full_tempfail = strcmp(set->quota_full, "tempfail") == 0;
 	if (log_parse_level(set->log_level, &level) < 0) {
 		snprintf(err, sizeof(err),
 			 "log.level = %s: use error, warning, notice, info or debug",

@@ -19,6 +19,10 @@ struct core_settings {
 	char *user;		/* run as this user (from root); "" = as started */
 	unsigned int shutdown_timeout;
 	uint64_t max_message_size;
+	/* a delivery over an account's quota: "tempfail" (452 4.2.2, the
+	 * sender retries) or "reject" (552 5.2.2, it bounces) */
+	char *quota_full;
+	bool quota_full_tempfail;
 	/* [auth] cleartext_secrets: keep a plaintext-equivalent copy of new
 	 * passwords for CRAM-MD5 and APOP (posternctl writes it) */
 	bool cleartext_secrets;

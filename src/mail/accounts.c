@@ -146,3 +146,94 @@ int account_find(const char *address, struct account *account_r,
 	}
 	return 0;
 }
+
+int domain_alias_add(const char *alias, const char *domain,
+		     const char **error_r)
+{
+	char a[ACCOUNT_NAME_MAX + 1], d[ACCOUNT_NAME_MAX + 1];
+
+	if (name_object_check(alias, a, error_r) < 0 ||
+	    name_object_check(domain, d, error_r) < 0)
+		return -1;
+	return store_domain_alias_add(a, d, error_r);
+}
+
+int domain_alias_del(const char *alias, const char **error_r)
+{
+	char a[ACCOUNT_NAME_MAX + 1];
+
+	if (name_object_check(alias, a, error_r) < 0)
+		return -1;
+	return store_domain_alias_del(a, error_r);
+}
+
+int domain_set_unified(const char *domain, const char *account,
+		       const char **error_r)
+{
+	char d[ACCOUNT_NAME_MAX + 1], a[ACCOUNT_NAME_MAX + 1] = "";
+
+	if (name_object_check(domain, d, error_r) < 0 ||
+	    (account[0] != '\0' && name_object_check(account, a, error_r) < 0))
+		return -1;
+	return store_domain_set_unified(d, a, error_r);
+}
+
+int domain_bind(const char *domain, const char *address, char *canonical_r,
+		const char **error_r)
+{
+	char d[ACCOUNT_NAME_MAX + 1];
+
+	if (name_object_check(domain, d, error_r) < 0 ||
+	    name_ip_canonical(address, canonical_r, error_r) < 0)
+		return -1;
+	return store_binding_set(canonical_r, d, error_r);
+}
+
+int domain_unbind(const char *address, char *canonical_r, const char **error_r)
+{
+	if (name_ip_canonical(address, canonical_r, error_r) < 0)
+		return -1;
+	return store_binding_del(canonical_r, error_r);
+}
+
+int alias_add(const char *alias, const char *account, const char **error_r)
+{
+	static char err[ADDRESS_MAX * 2 + 64];
+	char an[ACCOUNT_NAME_MAX + 1], ad[ACCOUNT_NAME_MAX + 1];
+	char n[ACCOUNT_NAME_MAX + 1], d[ACCOUNT_NAME_MAX + 1];
+
+	if (account_resolve(alias, NULL, an, ad, error_r) < 0 ||
+	    name_address_split(account, n, d, error_r) < 0)
+		return -1;
+	if (d[0] != '\0' && strcmp(d, ad) != 0) {
+		snprintf(err, sizeof(err),
+			 "an alias names an account of its own domain: %s@%s is not in %s",
+			 n, d, ad);
+		*error_r = err;
+		return -1;
+	}
+	if (strcmp(an, "anyone") == 0) {
+		*error_r = "'anyone' is reserved for mailbox rights and cannot be an alias";
+		return -1;
+	}
+	return store_alias_add(an, ad, n, error_r);
+}
+
+int alias_del(const char *alias, const char **error_r)
+{
+	char an[ACCOUNT_NAME_MAX + 1], ad[ACCOUNT_NAME_MAX + 1];
+
+	if (account_resolve(alias, NULL, an, ad, error_r) < 0)
+		return -1;
+	return store_alias_del(an, ad, error_r);
+}
+
+int account_set_quota(const char *address, uint64_t quota,
+		      const char **error_r)
+{
+	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
+
+	if (account_resolve(address, NULL, name, domain, error_r) < 0)
+		return -1;
+	return store_account_set_quota(name, domain, quota, error_r);
+}

@@ -29,4 +29,26 @@ int account_set_admin(const char *address, bool admin, const char **error_r);
 int account_find(const char *address, struct account *account_r,
 		 const char **error_r);
 
+/* Domain aliases, the unified account, bound local addresses. */
+int domain_alias_add(const char *alias, const char *domain,
+		     const char **error_r);
+int domain_alias_del(const char *alias, const char **error_r);
+/* account "" clears it. */
+int domain_set_unified(const char *domain, const char *account,
+		       const char **error_r);
+/* address: a numeric IPv4/IPv6 address; canonical_r (IP_TEXT_MAX) gets
+ * the form stored. */
+int domain_bind(const char *domain, const char *address, char *canonical_r,
+		const char **error_r);
+int domain_unbind(const char *address, char *canonical_r, const char **error_r);
+
+/* Account aliases: "alias@domain" (or an alias of the main domain) for an
+ * account of the same domain (account given as "name" or "name@domain"). */
+int alias_add(const char *alias, const char *account, const char **error_r);
+int alias_del(const char *alias, const char **error_r);
+
+/* The storage quota in octets; 0 removes it. */
+int account_set_quota(const char *address, uint64_t quota,
+		      const char **error_r);
+
 #endif

@@ -15,12 +15,21 @@ enum auth_lookup {
 };
 
 /* Resolve `login` ("jsmith", "jsmith@example.com", "jsmith%example.com")
- * relative to local_ip.  user_r (ADDRESS_MAX + 1 octets) gets the
- * canonical "name@domain", or "" when the name is invalid.  *error_r says
- * why for the log, never for the client. */
+ * through the Router (mail/router.h), relative to local_ip, so aliases,
+ * domain aliases and unified accounts work at login.  user_r
+ * (ADDRESS_MAX + 1 octets) gets the account's canonical "name@domain", or
+ * "" when the name is invalid; view_r (ADDRESS_MAX + 1) the address a
+ * unified account's login stands for ("abcdef@client1.com"), else "".
+ * *error_r says why for the log, never for the client. */
 enum auth_lookup auth_lookup(const char *login, const char *local_ip,
 			     struct account *account_r, char *hash_r,
-			     size_t hash_size, char *user_r,
+			     size_t hash_size, char *user_r, char *view_r,
 			     const char **error_r);
+
+/* The account a login name stands for (no password involved): what SASL's
+ * user canonicalisation needs.  Same results as auth_lookup. */
+enum auth_lookup auth_route(const char *login, const char *local_ip,
+			    struct account *account_r, char *view_r,
+			    const char **error_r);
 
 #endif

@@ -33,7 +33,7 @@ static enum mailbox_open_result find_owner(const struct account *user,
 }
 
 enum mailbox_open_result mailbox_open(const struct account *user,
-				      const char *ref,
+				      const char *ref, const char *view,
 				      struct mailbox_open *open_r,
 				      const char **error_r)
 {
@@ -76,8 +76,9 @@ enum mailbox_open_result mailbox_open(const struct account *user,
 	}
 	/* a fault, or removed in the instant since it was found: either way
 	 * the next attempt gives the true answer */
-	if (mailbox_snapshot_take(&open_r->owner, open_r->name, &open_r->snap,
-				  error_r) < 0)
+	snprintf(open_r->view, sizeof(open_r->view), "%s", view ? view : "");
+	if (mailbox_snapshot_take(&open_r->owner, open_r->name, open_r->view,
+				  &open_r->snap, error_r) < 0)
 		return MAILBOX_OPEN_TEMPFAIL;
 	if (open_r->snap->mailbox_id != rec.id) {
 		/* renamed and replaced in between: the rights were for another */

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "mail/names.h"
 #include "postern/module.h"
@@ -175,4 +176,57 @@ int name_mailbox_ref_split(const char *ref, char *owner_r, char *name_r,
 		return -1;
 	memcpy(name_r, name, strlen(name) + 1);
 	return 0;
+}
+
+int name_local_part_check(const char *local, const char **error_r)
+{
+	static const char specials[] = "!#$%&'*+-/=?^_`{|}~";
+	size_t len = strlen(local);
+
+	if (len == 0) {
+		*error_r = "empty local part";
+		return -1;
+	}
+	if (len > LOCAL_PART_MAX) {
+		*error_r = name_error("local part", local, "longer than 64 octets");
+		return -1;
+	}
+	if (local[0] == '.' || local[len - 1] == '.' || strstr(local, "..") != NULL) {
+		*error_r = name_error("local part", local,
+				      "must not start or end with a dot or contain '..'");
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)local[i];
+
+		if (!isalnum(c) && c != '.' && (c == '\0' || strchr(specials, c) == NULL)) {
+			*error_r = name_error("local part", local,
+					      "only letters, digits, dots and !#$%&'*+-/=?^_`{|}~ are allowed");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int name_ip_canonical(const char *in, char *out, const char **error_r)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, in, &a4) == 1) {
+		inet_ntop(AF_INET, &a4, out, IP_TEXT_MAX);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, in, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			memcpy(&a4, &a6.s6_addr[12], 4);
+			inet_ntop(AF_INET, &a4, out, IP_TEXT_MAX);
+		} else {
+			inet_ntop(AF_INET6, &a6, out, IP_TEXT_MAX);
+		}
+		return 0;
+	}
+	*error_r = name_error("address", in,
+			      "not a numeric IPv4 or IPv6 address");
+	return -1;
 }

@@ -40,4 +40,15 @@ int name_login_split(const char *login, char *mailbox_r, char *account_r,
 int name_mailbox_ref_split(const char *ref, char *owner_r, char *name_r,
 			   const char **error_r);
 
+/* The local part of a mail address (RFC 5321 dot-atom): 1-64 octets of
+ * letters, digits and !#$%&'*+-/=?^_`{|}~ with single dots between them.
+ * Quoted local parts are refused. */
+#define LOCAL_PART_MAX 64
+int name_local_part_check(const char *local, const char **error_r);
+
+/* A numeric IPv4 or IPv6 address in canonical text form (out: at least
+ * INET6_ADDRSTRLEN octets); an IPv4-mapped IPv6 address becomes IPv4. */
+#define IP_TEXT_MAX 46
+int name_ip_canonical(const char *in, char *out, const char **error_r);
+
 #endif

@@ -24,7 +24,8 @@
 
 static const char *const db_names[DB_COUNT] = {
 	"meta", "domains", "accounts", "mailboxes", "messages",
-	"acl", "acl_identifiers"
+	"acl", "acl_identifiers", "domain_aliases", "aliases", "bindings",
+	"usage"
 };
 
 static MDB_env *env;
@@ -165,7 +166,8 @@ int store_walk_prefix(MDB_txn *txn, MDB_dbi dbi, const void *prefix,
 
 	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+	/* LMDB refuses an empty key: an empty prefix is the whole database */
+	for (rc = mdb_cursor_get(cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
 	     rc == 0 && key.mv_size >= plen && memcmp(key.mv_data, prefix, plen) == 0;
 	     /* after mdb_cursor_del, LMDB's MDB_NEXT yields the record that
 	      * followed the deleted one */

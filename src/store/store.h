@@ -2,11 +2,18 @@
  * posternctl and the mail services; modules use postern/module.h).
  *
  * Named databases (keys; values are versioned records, see record.h):
- *   domains    lower(name)                       -> id, created
- *   accounts   lower(domain/name)                -> id, created, secrets, flags
+ *   domains    lower(name)                       -> created, unified account
+ *   domain_aliases lower(alias)                  -> lower(domain)
+ *   aliases    lower(domain/alias)               -> lower(account name)
+ *   bindings   local address ("192.0.2.1", "::1") -> lower(domain)
+ *   accounts   lower(domain/name)                -> id, created, secrets, flags,
+ *                                                   quota
  *   mailboxes  be64(account id) name             -> id, uidvalidity, uidnext
  *   messages   be64(mailbox id) be32(uid)        -> size, hdr_len, flags, date,
- *                                                   body id, custom UIDL
+ *                                                   body id, custom UIDL,
+ *                                                   X-Real-To addresses
+ *   usage      be64(mailbox id)                  -> messages, octets (kept by
+ *                                                   every add and removal)
  *   acl        be64(mailbox id) identifier       -> rights
  *   acl_identifiers identifier NUL be64(mailbox id) -> (nothing): the same
  *              entries by identifier, so removing an account or a domain
@@ -31,7 +38,8 @@
 #define STORE_EFAIL (-30000)
 
 enum store_db { DB_META, DB_DOMAINS, DB_ACCOUNTS, DB_MAILBOXES, DB_MESSAGES,
-		DB_ACL, DB_ACL_IDS, DB_COUNT };
+		DB_ACL, DB_ACL_IDS, DB_DOMAIN_ALIASES, DB_ALIASES, DB_BINDINGS,
+		DB_USAGE, DB_COUNT };
 
 /* Open (creating if needed) the store under data_dir.  Call after fork, in
  * every process that uses it. */

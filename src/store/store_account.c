@@ -15,6 +15,7 @@
 #define ACCOUNT_REC_V1 1
 #define ACCOUNT_REC_V2 2	/* + SCRAM secrets */
 #define ACCOUNT_REC_V3 3	/* + flags, cleartext secret */
+#define ACCOUNT_REC_V4 4	/* + quota */
 
 /* An account record, decoded.  Older versions read with the new fields
  * empty; every write is the newest version. */
@@ -22,6 +23,7 @@ struct account_rec {
 	uint64_t id;
 	uint64_t created;
 	uint32_t flags;
+	uint64_t quota;
 	struct account_secrets secrets;
 };
 
@@ -29,6 +31,8 @@ struct account_ctx {
 	const char *name, *domain;
 	const struct account_secrets *secrets_in;
 	uint32_t set_flags, clear_flags;
+	bool set_quota;
+	uint64_t quota;
 	struct account account;
 	struct account_rec rec;		/* what a lookup found */
 	bool found;
@@ -41,13 +45,14 @@ static size_t account_key(char *buf, const char *name, const char *domain)
 
 static void encode_account(struct rec_writer *w, const struct account_rec *r)
 {
-	rec_init(w, ACCOUNT_REC_V3);
+	rec_init(w, ACCOUNT_REC_V4);
 	rec_put_u64(w, r->id);
 	rec_put_u64(w, r->created);
 	rec_put_str(w, r->secrets.hash);
 	rec_put_str(w, r->secrets.scram);
 	rec_put_u32(w, r->flags);
 	rec_put_str(w, r->secrets.cleartext);
+	rec_put_u64(w, r->quota);
 }
 
 static int decode_account(const MDB_val *val, struct account_rec *r)
@@ -58,7 +63,7 @@ static int decode_account(const MDB_val *val, struct account_rec *r)
 	memset(r, 0, sizeof(*r));
 	rec_read_init(&rd, val->mv_data, val->mv_size);
 	version = rec_get_u8(&rd);
-	if (version < ACCOUNT_REC_V1 || version > ACCOUNT_REC_V3)
+	if (version < ACCOUNT_REC_V1 || version > ACCOUNT_REC_V4)
 		return store_fail("corrupt account record");
 	r->id = rec_get_u64(&rd);
 	r->created = rec_get_u64(&rd);
@@ -69,6 +74,8 @@ static int decode_account(const MDB_val *val, struct account_rec *r)
 		r->flags = rec_get_u32(&rd);
 		rec_get_str(&rd, r->secrets.cleartext, sizeof(r->secrets.cleartext));
 	}
+	if (version >= ACCOUNT_REC_V4)
+		r->quota = rec_get_u64(&rd);
 	return rd.bad ? store_fail("corrupt account record") : 0;
 }
 
@@ -105,6 +112,17 @@ static int account_add_txn(MDB_txn *txn, void *vctx)
 		return store_fail("account %s@%s already exists", c->name, c->domain);
 	if (rc != MDB_NOTFOUND)
 		return rc;
+	{
+		char target[ACCOUNT_NAME_MAX + 1];
+		bool alias;
+
+		if ((rc = store_alias_get_txn(txn, c->name, c->domain, target,
+					      &alias)) != 0)
+			return rc;
+		if (alias)
+			return store_fail("%s@%s is an alias of %s@%s: remove the alias first",
+					  c->name, c->domain, target, c->domain);
+	}
 	memset(&r, 0, sizeof(r));
 	if ((rc = store_next_id(txn, &r.id)) != 0)
 		return rc;
@@ -222,15 +240,19 @@ static int account_update_txn(MDB_txn *txn, void *vctx)
 	if (c->secrets_in != NULL)
 		c->rec.secrets = *c->secrets_in;
 	c->rec.flags = (c->rec.flags | c->set_flags) & ~c->clear_flags;
+	if (c->set_quota)
+		c->rec.quota = c->quota;
 	rc = put_account(txn, &key, &c->rec);
 	explicit_bzero(&c->rec, sizeof(c->rec));
 	return rc;
 }
 
-/* Change secrets and/or flags of an existing account in one transaction. */
+/* Change secrets, flags and/or the quota of an existing account in one
+ * transaction. */
 static int account_update(const char *name, const char *domain,
 			  const struct account_secrets *secrets, uint32_t set,
-			  uint32_t clear, const char **error_r)
+			  uint32_t clear, const uint64_t *quota,
+			  const char **error_r)
 {
 	struct account_ctx *c = calloc(1, sizeof(*c));	/* secrets: 2.5 KiB */
 	int ret;
@@ -244,6 +266,8 @@ static int account_update(const char *name, const char *domain,
 	c->secrets_in = secrets;
 	c->set_flags = set;
 	c->clear_flags = clear;
+	c->set_quota = quota != NULL;
+	c->quota = quota != NULL ? *quota : 0;
 	ret = store_write(account_update_txn, c, false, error_r);
 	free(c);
 	return ret;
@@ -279,13 +303,119 @@ int store_account_set_secrets(const char *name, const char *domain,
 			      const struct account_secrets *secrets,
 			      const char **error_r)
 {
-	return account_update(name, domain, secrets, 0, 0, error_r);
+	return account_update(name, domain, secrets, 0, 0, NULL, error_r);
 }
 
 int store_account_set_flags(const char *name, const char *domain,
 			    uint32_t set, uint32_t clear, const char **error_r)
 {
-	return account_update(name, domain, NULL, set, clear, error_r);
+	return account_update(name, domain, NULL, set, clear, NULL, error_r);
+}
+
+int store_account_set_quota(const char *name, const char *domain,
+			    uint64_t quota, const char **error_r)
+{
+	return account_update(name, domain, NULL, 0, 0, &quota, error_r);
+}
+
+int store_account_lookup_txn(MDB_txn *txn, const char *name,
+			     const char *domain, struct account *account_r,
+			     bool *found_r)
+{
+	char kbuf[ADDRESS_MAX + 1];
+	MDB_val key = { 0, kbuf }, val;
+	struct rec_reader rd;
+	uint8_t version;
+	int rc;
+
+	key.mv_size = account_key(kbuf, name, domain);
+	rc = mdb_get(txn, store_dbi(DB_ACCOUNTS), &key, &val);
+	*found_r = rc == 0;
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	/* every version starts with the id: no need to decode the secrets */
+	rec_read_init(&rd, val.mv_data, val.mv_size);
+	version = rec_get_u8(&rd);
+	account_r->id = rec_get_u64(&rd);
+	if (rd.bad || version < ACCOUNT_REC_V1 || version > ACCOUNT_REC_V4)
+		return store_fail("corrupt account record");
+	snprintf(account_r->name, sizeof(account_r->name), "%s", name);
+	snprintf(account_r->domain, sizeof(account_r->domain), "%s", domain);
+	return 0;
+}
+
+int store_account_info_txn(MDB_txn *txn, const struct account *account,
+			   struct account_info *info_r)
+{
+	char kbuf[ADDRESS_MAX + 1];
+	MDB_val key = { 0, kbuf }, val;
+	struct account_rec *r;
+	int rc;
+
+	memset(info_r, 0, sizeof(*info_r));
+	key.mv_size = account_key(kbuf, account->name, account->domain);
+	rc = mdb_get(txn, store_dbi(DB_ACCOUNTS), &key, &val);
+	if (rc == MDB_NOTFOUND)
+		return store_fail("no such account: %s@%s", account->name,
+				  account->domain);
+	if (rc != 0)
+		return rc;
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return store_fail("out of memory");
+	rc = decode_account(&val, r);
+	if (rc == 0 && r->id != account->id)
+		rc = store_fail("no such account: %s@%s (it was removed and made again)",
+				account->name, account->domain);
+	info_r->flags = r->flags;
+	info_r->created = r->created;
+	info_r->quota = r->quota;
+	explicit_bzero(r, sizeof(*r));
+	free(r);
+	return rc;
+}
+
+struct info_ctx {
+	const char *name, *domain;
+	struct account account;
+	struct account_info info;
+	bool found;
+};
+
+static int account_info_txn(MDB_txn *txn, void *vctx)
+{
+	struct info_ctx *c = vctx;
+	struct mailbox_usage u;
+	bool found;
+	int rc;
+
+	if ((rc = store_account_lookup_txn(txn, c->name, c->domain, &c->account,
+					   &found)) != 0)
+		return rc;
+	c->found = found;
+	if (!found)
+		return 0;
+	if ((rc = store_account_info_txn(txn, &c->account, &c->info)) != 0 ||
+	    (rc = store_account_usage_txn(txn, c->account.id, &u)) != 0)
+		return rc;
+	c->info.used = u.octets;
+	c->info.messages = u.messages;
+	return 0;
+}
+
+int store_account_info(const char *name, const char *domain,
+		       struct account *account_r, struct account_info *info_r,
+		       bool *found_r, const char **error_r)
+{
+	struct info_ctx c = { .name = name, .domain = domain };
+
+	if (store_read(account_info_txn, &c, error_r) < 0)
+		return -1;
+	*found_r = c.found;
+	if (c.found) {
+		*account_r = c.account;
+		*info_r = c.info;
+	}
+	return 0;
 }
 
 void store_body_list_add(struct body_list *l, const uint8_t id[BODY_ID_LEN])
@@ -328,7 +458,9 @@ static int account_del_txn(MDB_txn *txn, void *vctx)
 		return rc;
 	if ((rc = mdb_del(txn, store_dbi(DB_ACCOUNTS), &key, NULL)) != 0)
 		return rc;
-	if ((rc = store_mailboxes_remove_txn(txn, r.id, &c->bodies)) != 0)
+	if ((rc = store_mailboxes_remove_txn(txn, r.id, &c->bodies)) != 0 ||
+	    (rc = store_account_aliases_remove_txn(txn, c->name, c->domain)) != 0 ||
+	    (rc = store_domain_unified_clear_txn(txn, c->domain, c->name)) != 0)
 		return rc;
 	/* rights given to it elsewhere go too: an account created later
 	 * under this name is someone else */

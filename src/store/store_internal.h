@@ -2,6 +2,7 @@
 #ifndef PN_STORE_INTERNAL_H
 #define PN_STORE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,10 +48,50 @@ int store_mailbox_put_txn(MDB_txn *txn, uint64_t account_id, const char *name,
  * this id (writers check it: posternctl may have removed it meanwhile). */
 int store_account_check_txn(MDB_txn *txn, const struct account *account);
 
+/* An account by name without decoding its secrets; *found_r false when
+ * there is none. */
+int store_account_lookup_txn(MDB_txn *txn, const char *name,
+			     const char *domain, struct account *account_r,
+			     bool *found_r);
+/* Flags, creation time and quota (info_r->used and messages are not set). */
+int store_account_info_txn(MDB_txn *txn, const struct account *account,
+			   struct account_info *info_r);
+/* A domain whose unified account is `account` loses it. */
+int store_domain_unified_clear_txn(MDB_txn *txn, const char *domain,
+				   const char *account);
+int store_domain_get_txn(MDB_txn *txn, const char *domain,
+			 struct domain_info *info_r, bool *found_r);
+
 /* ACL entries: remove those of one mailbox, or those naming identifier
  * ("name@domain", "anyone@domain"), in every mailbox. */
 int store_acl_remove_mailbox_txn(MDB_txn *txn, uint64_t mailbox_id);
 int store_acl_remove_identifier_txn(MDB_txn *txn, const char *identifier);
+
+/* Other names (store_alias.c).  A domain name or alias to its domain. */
+int store_domain_resolve_txn(MDB_txn *txn, const char *name, char *domain_r,
+			     bool *found_r);
+int store_alias_get_txn(MDB_txn *txn, const char *alias, const char *domain,
+			char *account_r, bool *found_r);
+/* A removed domain's aliases and bound addresses; a removed account's
+ * aliases. */
+int store_domain_names_remove_txn(MDB_txn *txn, const char *domain);
+int store_account_aliases_remove_txn(MDB_txn *txn, const char *name,
+				     const char *domain);
+
+/* Usage counters (store_usage.c), per mailbox.  A missing counter (a store
+ * made before they existed) is counted from the messages once. */
+struct mailbox_usage {
+	uint64_t messages;
+	uint64_t octets;
+};
+int store_usage_get_txn(MDB_txn *txn, uint64_t mailbox_id,
+			struct mailbox_usage *u_r);
+int store_usage_add_txn(MDB_txn *txn, uint64_t mailbox_id, int64_t messages,
+			int64_t octets);
+int store_usage_del_txn(MDB_txn *txn, uint64_t mailbox_id);
+/* The sum over every mailbox of an account. */
+int store_account_usage_txn(MDB_txn *txn, uint64_t account_id,
+			    struct mailbox_usage *u_r);
 
 /* Message records. */
 struct message_rec {
@@ -60,6 +101,10 @@ struct message_rec {
 	uint64_t internal_date;
 	uint8_t body_id[BODY_ID_LEN];
 	char uidl[71];		/* only with MSG_CUSTOM_UIDL */
+	/* X-Real-To addresses, space-separated, pointing into the record
+	 * (valid while its transaction lasts); realto_len 0: none */
+	const char *realto;
+	uint32_t realto_len;
 };
 int store_message_decode(const MDB_val *val, struct message_rec *m);
 void store_message_key(uint8_t key[12], uint64_t mailbox_id, uint32_t uid);

@@ -119,7 +119,8 @@ static int remove_mailbox(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
 	(void)rec_get_u8(&r);
 	mailbox_id = rec_get_u64(&r);
 	if (!r.bad && ((rc = walk_messages(txn, mailbox_id, remove_one, ctx)) != 0 ||
-		       (rc = store_acl_remove_mailbox_txn(txn, mailbox_id)) != 0))
+		       (rc = store_acl_remove_mailbox_txn(txn, mailbox_id)) != 0 ||
+		       (rc = store_usage_del_txn(txn, mailbox_id)) != 0))
 		return rc;
 	return mdb_cursor_del(cur, 0);
 }
@@ -140,22 +141,6 @@ struct mailbox_list_ctx {
 	void *ctx;
 };
 
-static int count_one(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
-		     const MDB_val *val, void *ctx)
-{
-	struct mailbox_stat *st = ctx;
-	struct message_rec m;
-
-	(void)txn;
-	(void)cur;
-	(void)key;
-	if (store_message_decode(val, &m) == 0) {
-		st->messages++;
-		st->size += m.size;
-	}
-	return 0;
-}
-
 static int mailbox_list_txn(MDB_txn *txn, void *vctx)
 {
 	struct mailbox_list_ctx *c = vctx;
@@ -172,6 +157,7 @@ static int mailbox_list_txn(MDB_txn *txn, void *vctx)
 		char name[MAILBOX_KEY_MAX];
 		struct mailbox_rec rec;
 		struct mailbox_stat st;
+		struct mailbox_usage u;
 
 		if (key.mv_size < 8 || store_get_be64(key.mv_data) != c->account->id)
 			break;
@@ -184,8 +170,10 @@ static int mailbox_list_txn(MDB_txn *txn, void *vctx)
 		st.id = rec.id;
 		st.uidvalidity = rec.uidvalidity;
 		st.uidnext = rec.uidnext;
-		if ((rc = walk_messages(txn, rec.id, count_one, &st)) != 0)
+		if ((rc = store_usage_get_txn(txn, rec.id, &u)) != 0)
 			break;
+		st.messages = (uint32_t)u.messages;
+		st.size = u.octets;
 		c->cb(&st, c->ctx);
 	}
 	mdb_cursor_close(cur);
@@ -281,7 +269,8 @@ static int mailbox_del_txn(MDB_txn *txn, void *vctx)
 		return rc;
 	/* only this one: sub-mailboxes stay, as with IMAP DELETE */
 	if ((rc = walk_messages(txn, c->rec.id, remove_counted, c)) != 0 ||
-	    (rc = store_acl_remove_mailbox_txn(txn, c->rec.id)) != 0)
+	    (rc = store_acl_remove_mailbox_txn(txn, c->rec.id)) != 0 ||
+	    (rc = store_usage_del_txn(txn, c->rec.id)) != 0)
 		return rc;
 	key.mv_size = store_mailbox_key(kbuf, c->account->id, c->name);
 	return mdb_del(txn, store_dbi(DB_MAILBOXES), &key, NULL);

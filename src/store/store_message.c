@@ -14,6 +14,7 @@
 #include "store/store_ops.h"
 
 #define MESSAGE_REC_V1 1
+#define MESSAGE_REC_V2 2	/* + X-Real-To addresses */
 
 void store_message_key(uint8_t key[12], uint64_t mailbox_id, uint32_t uid)
 {
@@ -23,7 +24,7 @@ void store_message_key(uint8_t key[12], uint64_t mailbox_id, uint32_t uid)
 
 static void encode_message(struct rec_writer *w, const struct message_rec *m)
 {
-	rec_init(w, MESSAGE_REC_V1);
+	rec_init(w, MESSAGE_REC_V2);
 	rec_put_u32(w, m->size);
 	rec_put_u32(w, m->hdr_len);
 	rec_put_u32(w, m->flags);
@@ -31,14 +32,18 @@ static void encode_message(struct rec_writer *w, const struct message_rec *m)
 	rec_put_bytes(w, m->body_id, BODY_ID_LEN);
 	if (m->flags & MSG_CUSTOM_UIDL)
 		rec_put_str(w, m->uidl);
+	rec_put_u32(w, m->realto_len);
+	rec_put_bytes(w, m->realto, m->realto_len);
 }
 
 int store_message_decode(const MDB_val *val, struct message_rec *m)
 {
 	struct rec_reader r;
+	uint8_t version;
 
 	rec_read_init(&r, val->mv_data, val->mv_size);
-	if (rec_get_u8(&r) != MESSAGE_REC_V1)
+	version = rec_get_u8(&r);
+	if (version != MESSAGE_REC_V1 && version != MESSAGE_REC_V2)
 		return store_fail("corrupt message record");
 	m->size = rec_get_u32(&r);
 	m->hdr_len = rec_get_u32(&r);
@@ -48,6 +53,20 @@ int store_message_decode(const MDB_val *val, struct message_rec *m)
 	m->uidl[0] = '\0';
 	if (m->flags & MSG_CUSTOM_UIDL)
 		rec_get_str(&r, m->uidl, sizeof(m->uidl));
+	m->realto = "";
+	m->realto_len = 0;
+	if (version >= MESSAGE_REC_V2) {
+		uint32_t len = rec_get_u32(&r);
+
+		/* no copy: the addresses are read where LMDB keeps them */
+		if (!r.bad && len <= r.len - r.off) {
+			m->realto = (const char *)r.data + r.off;
+			m->realto_len = len;
+			r.off += len;
+		} else {
+			r.bad = true;
+		}
+	}
 	return r.bad ? store_fail("corrupt message record") : 0;
 }
 
@@ -64,67 +83,159 @@ bool uidl_valid(const char *uidl)
 	return true;
 }
 
-struct add_ctx {
-	const struct account *account;
-	const char *mailbox;
-	const struct body_info *body;
+struct deliver_ctx {
+	struct store_target *targets;
+	size_t count;
+	bool quota;		/* false: an admin import, no quota */
 	const char *custom_uidl;
-	uint32_t uid;
 };
 
-static int message_add_txn(MDB_txn *txn, void *vctx)
+/* Would `size` more octets exceed the account's quota?  The usage is the
+ * committed one plus what this transaction has added (it reads its own
+ * writes). */
+static int over_quota(MDB_txn *txn, const struct account *account,
+		      uint64_t size, bool *over_r)
 {
-	struct add_ctx *c = vctx;
+	struct account_info info;
+	struct mailbox_usage u;
+	int rc;
+
+	*over_r = false;
+	if ((rc = store_account_info_txn(txn, account, &info)) != 0)
+		return rc;
+	if (info.quota == 0)
+		return 0;
+	if ((rc = store_account_usage_txn(txn, account->id, &u)) != 0)
+		return rc;
+	*over_r = u.octets + size > info.quota;
+	return 0;
+}
+
+static int add_one(MDB_txn *txn, struct store_target *t, bool quota,
+		   const char *custom_uidl)
+{
 	struct mailbox_rec mb;
 	struct message_rec m;
 	struct rec_writer w;
 	uint8_t kbuf[12];
 	MDB_val key = { sizeof(kbuf), kbuf }, val;
+	bool over;
 	int rc;
 
-	rc = store_mailbox_get_txn(txn, c->account->id, c->mailbox, &mb);
-	if (rc == MDB_NOTFOUND)
-		return store_fail("no mailbox %s in account %s@%s", c->mailbox,
-				  c->account->name, c->account->domain);
+	rc = store_account_check_txn(txn, t->account);
+	if (rc == STORE_EFAIL) {
+		t->result = STORE_TARGET_NO_ACCOUNT;
+		return 0;
+	}
 	if (rc != 0)
 		return rc;
-	if (mb.uidnext == UINT32_MAX)
-		return store_fail("mailbox %s has used up its UIDs", c->mailbox);
-	memset(&m, 0, sizeof(m));
-	m.size = c->body->size;
-	m.hdr_len = c->body->hdr_len;
-	m.flags = c->body->has_dot_line ? MSG_HAS_DOT_LINE : 0;
-	m.internal_date = (uint64_t)time(NULL);
-	memcpy(m.body_id, c->body->id, BODY_ID_LEN);
-	if (c->custom_uidl != NULL) {
-		m.flags |= MSG_CUSTOM_UIDL;
-		snprintf(m.uidl, sizeof(m.uidl), "%s", c->custom_uidl);
+	rc = store_mailbox_get_txn(txn, t->account->id, t->mailbox, &mb);
+	if (rc == MDB_NOTFOUND) {
+		t->result = STORE_TARGET_NO_MAILBOX;
+		return 0;
 	}
-	c->uid = mb.uidnext++;
-	store_message_key(kbuf, mb.id, c->uid);
+	if (rc != 0)
+		return rc;
+	if (mb.uidnext == UINT32_MAX) {
+		t->result = STORE_TARGET_FULL;
+		return 0;
+	}
+	if (quota) {
+		if ((rc = over_quota(txn, t->account, t->body->size, &over)) != 0)
+			return rc;
+		if (over) {
+			t->result = STORE_TARGET_OVER_QUOTA;
+			return 0;
+		}
+	}
+	memset(&m, 0, sizeof(m));
+	m.size = t->body->size;
+	m.hdr_len = t->body->hdr_len;
+	m.flags = t->body->has_dot_line ? MSG_HAS_DOT_LINE : 0;
+	m.internal_date = (uint64_t)time(NULL);
+	memcpy(m.body_id, t->body->id, BODY_ID_LEN);
+	if (custom_uidl != NULL) {
+		m.flags |= MSG_CUSTOM_UIDL;
+		snprintf(m.uidl, sizeof(m.uidl), "%s", custom_uidl);
+	}
+	m.realto = t->realto != NULL ? t->realto : "";
+	m.realto_len = (uint32_t)strlen(m.realto);
+	t->uid = mb.uidnext++;
+	store_message_key(kbuf, mb.id, t->uid);
 	encode_message(&w, &m);
+	if (w.overflow)
+		return store_fail("message record too large (%u octets of X-Real-To addresses)",
+				  m.realto_len);
 	val.mv_size = w.len;
 	val.mv_data = w.data;
-	if ((rc = mdb_put(txn, store_dbi(DB_MESSAGES), &key, &val,
+	/* the counter first: a missing one is counted from the messages,
+	 * which must not include this one yet */
+	if ((rc = store_usage_add_txn(txn, mb.id, 1, m.size)) != 0 ||
+	    (rc = mdb_put(txn, store_dbi(DB_MESSAGES), &key, &val,
 			  MDB_NOOVERWRITE)) != 0)
 		return rc;
-	return store_mailbox_put_txn(txn, c->account->id, c->mailbox, &mb);
+	t->result = STORE_TARGET_OK;
+	return store_mailbox_put_txn(txn, t->account->id, t->mailbox, &mb);
+}
+
+static int deliver_txn(MDB_txn *txn, void *vctx)
+{
+	struct deliver_ctx *c = vctx;
+	int rc;
+
+	for (size_t i = 0; i < c->count; i++) {
+		c->targets[i].uid = 0;
+		if ((rc = add_one(txn, &c->targets[i], c->quota,
+				  c->custom_uidl)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int store_deliver(struct store_target *targets, size_t count,
+		  const char **error_r)
+{
+	struct deliver_ctx c = { targets, count, true, NULL };
+
+	return store_write(deliver_txn, &c, false, error_r);
 }
 
 int store_message_add(const struct account *account, const char *mailbox,
 		      const struct body_info *body, const char *custom_uidl,
 		      uint32_t *uid_r, const char **error_r)
 {
-	struct add_ctx c = { account, mailbox, body, custom_uidl, 0 };
+	struct store_target t = {
+		.account = account, .mailbox = mailbox, .body = body,
+	};
+	struct deliver_ctx c = { &t, 1, false, custom_uidl };
+	static char err[ADDRESS_MAX + MAILBOX_NAME_MAX + 64];
 
 	if (custom_uidl != NULL && !uidl_valid(custom_uidl)) {
 		*error_r = "invalid UIDL: 1-70 characters from 0x21 to 0x7e";
 		return -1;
 	}
-	if (store_write(message_add_txn, &c, false, error_r) < 0)
+	if (store_write(deliver_txn, &c, false, error_r) < 0)
 		return -1;
-	*uid_r = c.uid;
-	return 0;
+	switch (t.result) {
+	case STORE_TARGET_OK:
+		*uid_r = t.uid;
+		return 0;
+	case STORE_TARGET_NO_ACCOUNT:
+		snprintf(err, sizeof(err), "no such account: %s@%s",
+			 account->name, account->domain);
+		break;
+	case STORE_TARGET_NO_MAILBOX:
+		snprintf(err, sizeof(err), "no mailbox %s in account %s@%s",
+			 mailbox, account->name, account->domain);
+		break;
+	case STORE_TARGET_FULL:
+	case STORE_TARGET_OVER_QUOTA:
+		snprintf(err, sizeof(err), "mailbox %s has used up its UIDs",
+			 mailbox);
+		break;
+	}
+	*error_r = err;
+	return -1;
 }
 
 /* ---- snapshot (module API) ---- */
@@ -132,10 +243,29 @@ int store_message_add(const struct account *account, const char *mailbox,
 struct snap_ctx {
 	const struct account *account;
 	const char *mailbox;
+	const char *view;	/* NULL: every message */
+	size_t view_len;
 	struct mailbox_snapshot *snap;
 	size_t alloc, arena_len, arena_alloc;
 	bool found;
 };
+
+/* Was the message delivered for this address (one of its X-Real-To)? */
+static bool realto_has(const struct message_rec *m, const char *addr,
+		       size_t len)
+{
+	const char *p = m->realto, *end = m->realto + m->realto_len;
+
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t n = sp != NULL ? (size_t)(sp - p) : (size_t)(end - p);
+
+		if (n == len && memcmp(p, addr, len) == 0)
+			return true;
+		p += n + 1;
+	}
+	return false;
+}
 
 static void snap_reset(struct snap_ctx *c)
 {
@@ -173,6 +303,8 @@ static int snapshot_txn(MDB_txn *txn, void *vctx)
 			break;
 		if ((rc = store_message_decode(&val, &m)) != 0)
 			break;
+		if (c->view != NULL && !realto_has(&m, c->view, c->view_len))
+			continue;
 		if (snap->count == c->alloc) {
 			c->alloc = c->alloc ? c->alloc * 2 : 64;
 			snap->msgs = xrealloc(snap->msgs, c->alloc * sizeof(*mi));
@@ -203,9 +335,15 @@ static int snapshot_txn(MDB_txn *txn, void *vctx)
 }
 
 int mailbox_snapshot_take(const struct account *account, const char *mailbox,
-			  struct mailbox_snapshot **snap_r, const char **error_r)
+			  const char *view, struct mailbox_snapshot **snap_r,
+			  const char **error_r)
 {
 	struct snap_ctx c = { .account = account, .mailbox = mailbox };
+
+	if (view != NULL && view[0] != '\0') {
+		c.view = view;
+		c.view_len = strlen(view);
+	}
 
 	c.snap = xcalloc(1, sizeof(*c.snap));
 	if (store_read(snapshot_txn, &c, error_r) < 0) {
@@ -353,9 +491,12 @@ static int expunge_txn(MDB_txn *txn, void *vctx)
 			continue;	/* another session removed it */
 		if (rc != 0)
 			return rc;
-		if (store_message_decode(&val, &m) == 0)
-			store_body_list_add(&c->bodies, m.body_id);
-		if ((rc = mdb_del(txn, store_dbi(DB_MESSAGES), &key, NULL)) != 0)
+		if ((rc = store_message_decode(&val, &m)) != 0)
+			return rc;
+		store_body_list_add(&c->bodies, m.body_id);
+		if ((rc = store_usage_add_txn(txn, c->mailbox_id, -1,
+					      -(int64_t)m.size)) != 0 ||
+		    (rc = mdb_del(txn, store_dbi(DB_MESSAGES), &key, NULL)) != 0)
 			return rc;
 		c->removed++;
 	}

@@ -21,6 +21,58 @@ int store_domain_exists(const char *domain, bool *exists_r, const char **error_r
 typedef void store_name_cb(const char *name, void *ctx);
 int store_domain_list(store_name_cb *cb, void *ctx, const char **error_r);
 
+/* A domain's settings. */
+struct domain_info {
+	char name[ACCOUNT_NAME_MAX + 1];
+	uint64_t created;
+	/* the unified (catch-all) account: takes mail for every unknown local
+	 * part (SPEC.md 4); "" = none */
+	char unified[ACCOUNT_NAME_MAX + 1];
+};
+/* `name` may be a domain or a domain alias: *found_r false when neither;
+ * info_r describes the domain it stands for. */
+int store_domain_get(const char *name, struct domain_info *info_r,
+		     bool *found_r, const char **error_r);
+/* account "" clears; otherwise the account must exist in the domain. */
+int store_domain_set_unified(const char *domain, const char *account,
+			     const char **error_r);
+
+/* Domain aliases: another name for a domain, in mail addresses and logins.
+ * The alias must not be a domain or an alias already. */
+int store_domain_alias_add(const char *alias, const char *domain,
+			   const char **error_r);
+int store_domain_alias_del(const char *alias, const char **error_r);
+/* domain NULL: every alias.  cb(alias, domain). */
+typedef void store_pair_cb(const char *a, const char *b, void *ctx);
+int store_domain_alias_list(const char *domain, store_pair_cb *cb, void *ctx,
+			    const char **error_r);
+
+/* Local addresses bound to domains: a login or recipient without a domain
+ * that came in on `address` belongs to the bound domain.  `address` is a
+ * numeric IPv4 or IPv6 address in its canonical text form. */
+int store_binding_set(const char *address, const char *domain,
+		      const char **error_r);
+int store_binding_del(const char *address, const char **error_r);
+/* *found_r false (domain_r "") when the address is not bound. */
+int store_binding_get(const char *address, char *domain_r, bool *found_r,
+		      const char **error_r);
+/* cb(address, domain). */
+int store_binding_list(store_pair_cb *cb, void *ctx, const char **error_r);
+
+/* Account aliases: alias@domain stands for account@domain.  An alias
+ * cannot have an account's name and an account cannot be made under an
+ * alias's name; removing the account removes its aliases. */
+int store_alias_add(const char *alias, const char *domain, const char *account,
+		    const char **error_r);
+int store_alias_del(const char *alias, const char *domain,
+		    const char **error_r);
+/* account_r: ACCOUNT_NAME_MAX + 1 octets. */
+int store_alias_get(const char *alias, const char *domain, char *account_r,
+		    bool *found_r, const char **error_r);
+/* domain NULL: every domain.  cb("alias@domain", "account@domain"). */
+int store_alias_list(const char *domain, store_pair_cb *cb, void *ctx,
+		     const char **error_r);
+
 /* Accounts (INBOX is created with the account). */
 #define ACCOUNT_ADMIN 0x0001u		/* may act as other users (authzid) */
 #define ACCOUNT_SCRAM_MAX 400
@@ -54,6 +106,21 @@ int store_account_set_secrets(const char *name, const char *domain,
 /* Set and clear flag bits (ACCOUNT_*). */
 int store_account_set_flags(const char *name, const char *domain,
 			    uint32_t set, uint32_t clear, const char **error_r);
+/* The storage quota in octets over all mailboxes; 0 = none. */
+int store_account_set_quota(const char *name, const char *domain,
+			    uint64_t quota, const char **error_r);
+
+/* What an account holds and may hold. */
+struct account_info {
+	uint32_t flags;
+	uint64_t created;
+	uint64_t quota;		/* 0: none */
+	uint64_t used;		/* octets in all its mailboxes */
+	uint64_t messages;	/* messages in all its mailboxes */
+};
+int store_account_info(const char *name, const char *domain,
+		       struct account *account_r, struct account_info *info_r,
+		       bool *found_r, const char **error_r);
 /* Removes the account with all its mailboxes, their messages and ACLs, and
  * every ACL entry naming the account, so that an account made later under
  * the same name inherits no rights. */
@@ -147,10 +214,36 @@ int store_acl_rights(const struct account *owner, uint64_t mailbox_id,
 		     const char **error_r);
 
 /* Messages: add a finished body to a mailbox; the UIDL is generated unless
- * custom_uidl (1-70 octets 0x21-0x7e) is given. */
+ * custom_uidl (1-70 octets 0x21-0x7e) is given.  No quota applies (admin
+ * imports). */
 int store_message_add(const struct account *account, const char *mailbox,
 		      const struct body_info *body, const char *custom_uidl,
 		      uint32_t *uid_r, const char **error_r);
+
+/* Local delivery: several finished bodies, each into one mailbox, in one
+ * transaction (one commit, one fsync for a message to many accounts).
+ * Each target succeeds or fails on its own; -1 only for a store fault,
+ * when nothing was stored. */
+enum store_target_result {
+	STORE_TARGET_OK,
+	STORE_TARGET_NO_ACCOUNT,	/* removed since it was routed */
+	STORE_TARGET_NO_MAILBOX,
+	STORE_TARGET_OVER_QUOTA,
+	STORE_TARGET_FULL,		/* the mailbox has used up its UIDs */
+};
+struct store_target {
+	const struct account *account;
+	const char *mailbox;
+	const struct body_info *body;
+	/* lower-case addresses this copy was delivered for, separated by
+	 * spaces ("abcdef@client1.com xyz@client1.com"), kept for X-Real-To
+	 * views; "" for none */
+	const char *realto;
+	enum store_target_result result;	/* out */
+	uint32_t uid;				/* out, with OK */
+};
+int store_deliver(struct store_target *targets, size_t count,
+		  const char **error_r);
 
 /* A UIDL the store would accept. */
 bool uidl_valid(const char *uidl);

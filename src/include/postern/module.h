@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 5
+#define POSTERN_MODULE_ABI 6
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -155,7 +155,7 @@ bool auth_apop_available(void);
 enum auth_result auth_login_apop(const char *login, const char *timestamp,
 				 const char *digest, const char *local_ip,
 				 struct account *account_r, const char **mailbox_r,
-				 const char **error_r);
+				 const char **view_r, const char **error_r);
 
 /* Logins.  Password checks (yescrypt: milliseconds each) run on the
  * host's verification threads, not on the event loop, so a login answers
@@ -179,6 +179,10 @@ struct auth_reply {
 	/* OK: what the login name asks to open, the part before its last
 	 * '#' ("lists/info", "~public/announces"); "" means INBOX */
 	const char *mailbox;
+	/* OK: "" normally; an address when the login name was routed to a
+	 * unified account ("abcdef@client1.com" to cl1): the session shows
+	 * only the messages delivered for it (pass it to mailbox_open) */
+	const char *view;
 	const char *error;	/* FAILED, TEMPFAIL: why, for the log only (it
 				 * must not tell the client who exists) */
 };
@@ -245,8 +249,11 @@ struct mailbox_snapshot {
 	char *uidl_arena;
 };
 
+/* view: NULL or "" for every message; an address ("abcdef@client1.com")
+ * for only the messages delivered for it (their X-Real-To, SPEC.md 4). */
 int mailbox_snapshot_take(const struct account *account, const char *mailbox,
-			  struct mailbox_snapshot **snap_r, const char **error_r);
+			  const char *view, struct mailbox_snapshot **snap_r,
+			  const char **error_r);
 
 /* Mailbox access rights (SPEC.md 2; the letters of RFC 4314). */
 #define ACL_LOOKUP	0x001u	/* l: see the mailbox in listings */
@@ -266,6 +273,7 @@ int mailbox_snapshot_take(const struct account *account, const char *mailbox,
 struct mailbox_open {
 	struct account owner;		/* whose mailbox it is */
 	char name[MAILBOX_NAME_MAX + 1];
+	char view[ADDRESS_MAX + 1];	/* "" or the X-Real-To address shown */
 	unsigned int rights;		/* ACL_* the user held at opening */
 	struct mailbox_snapshot *snap;
 };
@@ -280,10 +288,11 @@ enum mailbox_open_result {
 
 /* Open `ref` for `user`: "" is the user's INBOX, "name" a mailbox of the
  * user's own, "~owner[@domain]/name" one of another account (no domain:
- * the user's).  Needs the `r` right; takes the snapshot.  Free with
- * mailbox_snapshot_free(&open->snap). */
+ * the user's).  Needs the `r` right; takes the snapshot, of only the
+ * messages delivered for `view` when that is not NULL or "" (the login's
+ * auth_reply.view).  Free with mailbox_snapshot_free(&open->snap). */
 enum mailbox_open_result mailbox_open(const struct account *user,
-				      const char *ref,
+				      const char *ref, const char *view,
 				      struct mailbox_open *open_r,
 				      const char **error_r);
 
@@ -310,6 +319,62 @@ int message_set_seen(uint64_t mailbox_id, uint32_t uid, const char **error_r);
  * removed. */
 int mailbox_expunge(uint64_t mailbox_id, const uint32_t *uids, size_t count,
 		    size_t *removed_r, const char **error_r);
+
+/* ------------------------------------------------------------------ */
+/* Local delivery (SPEC.md 4): recipients through the Router, the message  */
+/* stamped with Return-Path and X-Real-To, stored durably.  Used by LMTP,  */
+/* posternctl deliver and the relay queue; every call runs on the loop.    */
+
+struct delivery;
+
+enum delivery_status {
+	DELIVERY_OK,
+	DELIVERY_UNKNOWN,	/* no such user or domain (550 5.1.1) */
+	DELIVERY_BAD_ADDRESS,	/* not a valid address (553 5.1.3) */
+	DELIVERY_OVER_QUOTA,	/* the account's quota (452 4.2.2 or 552 5.2.2,
+				 * as delivery_quota_temporary() says) */
+	DELIVERY_TOO_BIG,	/* over the size limit (552 5.3.4) */
+	DELIVERY_BAD_MESSAGE,	/* empty, or unusable (554 5.6.0) */
+	DELIVERY_TEMPFAIL,	/* store or disk fault (451 4.3.0) */
+};
+
+/* A full mailbox: temporary (the sender retries) or permanent (bounce),
+ * from the core setting quota_full. */
+bool delivery_quota_temporary(void);
+
+/* A new delivery.  return_path: the envelope sender without brackets, ""
+ * for the null sender.  local_ip: where the MTA connected (for addresses
+ * without a domain), may be NULL.  max_size: the largest message accepted
+ * (its stored size). */
+struct delivery *delivery_new(const char *return_path, const char *local_ip,
+			      uint64_t max_size);
+void delivery_free(struct delivery **d);
+
+/* Route one recipient and, when it is deliverable, add it.  size: the
+ * announced message size for an early quota check (0: unknown).
+ * *error_r says why, for the reply and the log. */
+enum delivery_status delivery_add_recipient(struct delivery *d,
+					    const char *address,
+					    uint64_t size,
+					    const char **error_r);
+unsigned int delivery_recipient_count(const struct delivery *d);
+
+/* The message itself: start (after at least one recipient was added),
+ * then the octets as they come (already un-dot-stuffed; LF or CRLF line
+ * ends), then finish.  Past max_size, write keeps accepting (the input is
+ * drained) and finish reports DELIVERY_TOO_BIG for everyone. */
+enum delivery_status delivery_data_begin(struct delivery *d,
+					 const char **error_r);
+void delivery_data_write(struct delivery *d, const void *data, size_t len);
+/* Store one copy per mailbox, fsync it, commit the metadata; then
+ * delivery_result() tells each recipient's outcome.  Returns the number
+ * of recipients delivered. */
+unsigned int delivery_data_finish(struct delivery *d);
+/* Recipient i (in the order added): its status and, when not OK, why. */
+enum delivery_status delivery_result(const struct delivery *d, unsigned int i,
+				     const char **error_r);
+/* Give up (client gone): nothing is stored. */
+void delivery_data_abort(struct delivery *d);
 
 /* ------------------------------------------------------------------ */
 /* Strict number parsing: the whole string is decimal digits, no sign,  */

@@ -1,4 +1,4 @@
-/* deliver.c - local delivery from a stream. */
+/* import.c - an admin's import of a message from a stream. */
 #include "build-config.h"
 
 #include <errno.h>
@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mail/deliver.h"
+#include "mail/import.h"
 #include "store/body.h"
 #include "store/store_ops.h"
 
-enum deliver_result deliver_from_fd(const struct account *account,
+enum import_result import_from_fd(const struct account *account,
 				    const char *mailbox, int fd,
 				    uint64_t max_size, uint32_t *uid_r,
 				    const char **error_r)
@@ -24,7 +24,7 @@ enum deliver_result deliver_from_fd(const struct account *account,
 	const char *werr = NULL;
 
 	if (body_writer_open(w, max_size, error_r) < 0)
-		return DELIVER_TEMPORARY;
+		return IMPORT_TEMPORARY;
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 
@@ -35,7 +35,7 @@ enum deliver_result deliver_from_fd(const struct account *account,
 				 strerror(errno));
 			*error_r = err;
 			body_writer_abort(w);
-			return DELIVER_TEMPORARY;
+			return IMPORT_TEMPORARY;
 		}
 		if (n == 0)
 			break;
@@ -44,18 +44,18 @@ enum deliver_result deliver_from_fd(const struct account *account,
 		if (body_writer_write(w, buf, (size_t)n, &werr) < 0 && !w->too_big) {
 			*error_r = werr;
 			body_writer_abort(w);
-			return DELIVER_TEMPORARY;
+			return IMPORT_TEMPORARY;
 		}
 	}
 	if (body_writer_finish(w, &info, error_r) < 0) {
 		/* the message itself (empty, or too big, perhaps only once the
 		 * missing final CRLF is added) is permanent; the rest is I/O */
-		return w->too_big || w->size == 0 ? DELIVER_PERMANENT
-						  : DELIVER_TEMPORARY;
+		return w->too_big || w->size == 0 ? IMPORT_PERMANENT
+						  : IMPORT_TEMPORARY;
 	}
 	if (store_message_add(account, mailbox, &info, NULL, uid_r, error_r) < 0) {
 		body_unlink(info.id);
-		return DELIVER_TEMPORARY;
+		return IMPORT_TEMPORARY;
 	}
-	return DELIVER_OK;
+	return IMPORT_OK;
 }

@@ -1,0 +1,500 @@
+/* delivery.c - local delivery (module API, SPEC.md 4).
+ *
+ * Recipients are routed as they are added and grouped by the mailbox they
+ * land in: one stored copy per mailbox, headed by Return-Path and one
+ * X-Real-To field per recipient it is for.  The first copy is written as
+ * the message streams in; the others are copied from it at the end.  Every
+ * copy is fsynced before one store transaction commits them all, and only
+ * then is any recipient told OK. */
+#include "build-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/core_settings.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "mail/router.h"
+#include "store/body.h"
+#include "store/store_ops.h"
+
+/* Room for the stamped header of one copy and its X-Real-To list. */
+#define PREFIX_MAX (1024 * 1024)
+
+struct rcpt {
+	char *address;			/* as the sender wrote it */
+	unsigned int target;
+	enum delivery_status status;
+	char *error;
+};
+
+struct target {
+	struct account account;
+	char mailbox[MAILBOX_NAME_MAX + 1];
+	struct buf prefix;		/* Return-Path, X-Real-To lines */
+	struct buf realto;		/* "a@d b@d" for the metadata */
+	struct body_info body;
+	bool have_body;
+};
+
+struct delivery {
+	char *return_path;
+	char *local_ip;
+	uint64_t max_size;
+	struct rcpt *rcpts;
+	unsigned int count, alloc;
+	struct target *targets;
+	unsigned int tcount, talloc;
+	struct body_writer *writer;	/* the first copy, while data comes */
+	bool data_started, too_big;
+	char *data_error;		/* an I/O failure while writing */
+};
+
+bool delivery_quota_temporary(void)
+{
+	const struct core_settings *set = core_settings();
+
+	return set == NULL || set->quota_full_tempfail;
+}
+
+struct delivery *delivery_new(const char *return_path, const char *local_ip,
+			      uint64_t max_size)
+{
+	struct delivery *d = xcalloc(1, sizeof(*d));
+
+	d->return_path = xstrdup(return_path);
+	d->local_ip = local_ip != NULL ? xstrdup(local_ip) : NULL;
+	d->max_size = max_size;
+	return d;
+}
+
+void delivery_data_abort(struct delivery *d)
+{
+	if (d->writer != NULL) {
+		body_writer_abort(d->writer);
+		free(d->writer);
+		d->writer = NULL;
+	}
+	for (unsigned int i = 0; i < d->tcount; i++) {
+		if (d->targets[i].have_body)
+			body_unlink(d->targets[i].body.id);
+		d->targets[i].have_body = false;
+	}
+	d->data_started = false;
+}
+
+void delivery_free(struct delivery **dp)
+{
+	struct delivery *d = *dp;
+
+	if (d == NULL)
+		return;
+	delivery_data_abort(d);
+	for (unsigned int i = 0; i < d->count; i++) {
+		free(d->rcpts[i].address);
+		free(d->rcpts[i].error);
+	}
+	for (unsigned int i = 0; i < d->tcount; i++) {
+		buf_free(&d->targets[i].prefix);
+		buf_free(&d->targets[i].realto);
+	}
+	free(d->rcpts);
+	free(d->targets);
+	free(d->return_path);
+	free(d->local_ip);
+	free(d->data_error);
+	free(d);
+	*dp = NULL;
+}
+
+unsigned int delivery_recipient_count(const struct delivery *d)
+{
+	return d->count;
+}
+
+/* Direct Mailbox Addressing: the named mailbox when it exists and grants
+ * `p` to the sender (or to anyone); otherwise the INBOX. */
+static void dma_mailbox(const struct delivery *d, const struct route *r,
+			char *mailbox_r)
+{
+	struct account sender = { 0 };
+	struct mailbox_rec mb;
+	struct route sr;
+	unsigned int rights = 0;
+	const char *error;
+	bool found;
+
+	strcpy(mailbox_r, "INBOX");
+	if (name_mailbox_check(r->mailbox, &error) < 0 ||
+	    store_mailbox_find(&r->account, r->mailbox, &mb, &found, &error) < 0 ||
+	    !found)
+		return;
+	/* a sender that is one of our accounts may hold rights of its own
+	 * (or through anyone@domain); any other sender only those of anyone */
+	if (d->return_path[0] != '\0' &&
+	    router_resolve(d->return_path, NULL, &sr, &error) == ROUTE_OK &&
+	    sr.rule != ROUTE_UNIFIED)
+		sender = sr.account;
+	if (store_acl_rights(&r->account, mb.id, &sender, &rights, &error) < 0)
+		return;
+	if (rights & ACL_POST)
+		snprintf(mailbox_r, MAILBOX_NAME_MAX + 1, "%s", r->mailbox);
+}
+
+static unsigned int target_for(struct delivery *d, const struct account *account,
+			       const char *mailbox)
+{
+	struct target *t;
+
+	for (unsigned int i = 0; i < d->tcount; i++) {
+		if (d->targets[i].account.id == account->id &&
+		    strcmp(d->targets[i].mailbox, mailbox) == 0)
+			return i;
+	}
+	if (d->tcount == d->talloc) {
+		d->talloc = d->talloc ? d->talloc * 2 : 4;
+		d->targets = xrealloc(d->targets, d->talloc * sizeof(*d->targets));
+	}
+	t = &d->targets[d->tcount];
+	memset(t, 0, sizeof(*t));
+	t->account = *account;
+	snprintf(t->mailbox, sizeof(t->mailbox), "%s", mailbox);
+	buf_init(&t->prefix, PREFIX_MAX);
+	buf_init(&t->realto, PREFIX_MAX);
+	buf_printf(&t->prefix, "Return-Path: <%s>\r\n", d->return_path);
+	return d->tcount++;
+}
+
+static enum delivery_status check_quota(const struct account *account,
+					uint64_t size, const char **error_r)
+{
+	static char err[ADDRESS_MAX + 64];
+	struct account_info info;
+	struct account a;
+	bool found;
+
+	if (store_account_info(account->name, account->domain, &a, &info,
+			       &found, error_r) < 0)
+		return DELIVERY_TEMPFAIL;
+	if (!found || info.quota == 0)
+		return DELIVERY_OK;
+	if (info.used + (size ? size : 1) > info.quota) {
+		snprintf(err, sizeof(err), "mailbox of %s@%s is full",
+			 account->name, account->domain);
+		*error_r = err;
+		return DELIVERY_OVER_QUOTA;
+	}
+	return DELIVERY_OK;
+}
+
+enum delivery_status delivery_add_recipient(struct delivery *d,
+					    const char *address,
+					    uint64_t size,
+					    const char **error_r)
+{
+	char mailbox[MAILBOX_NAME_MAX + 1] = "INBOX";
+	enum delivery_status st;
+	struct target *t;
+	struct rcpt *r;
+	struct route route;
+
+	if (d->data_started) {
+		*error_r = "recipients come before the message";
+		return DELIVERY_TEMPFAIL;
+	}
+	switch (router_resolve(address, d->local_ip, &route, error_r)) {
+	case ROUTE_OK:
+		break;
+	case ROUTE_UNKNOWN:
+		return DELIVERY_UNKNOWN;
+	case ROUTE_BAD_ADDRESS:
+		return DELIVERY_BAD_ADDRESS;
+	case ROUTE_TEMPFAIL:
+		return DELIVERY_TEMPFAIL;
+	}
+	if (size > d->max_size) {
+		*error_r = "message larger than the size limit";
+		return DELIVERY_TOO_BIG;
+	}
+	if ((st = check_quota(&route.account, size, error_r)) != DELIVERY_OK)
+		return st;
+	if (route.rule == ROUTE_MAILBOX)
+		dma_mailbox(d, &route, mailbox);
+
+	if (d->count == d->alloc) {
+		d->alloc = d->alloc ? d->alloc * 2 : 4;
+		d->rcpts = xrealloc(d->rcpts, d->alloc * sizeof(*d->rcpts));
+	}
+	r = &d->rcpts[d->count++];
+	memset(r, 0, sizeof(*r));
+	r->address = xstrdup(address);
+	r->target = target_for(d, &route.account, mailbox);
+	t = &d->targets[r->target];
+	/* the address as it was written, with the domain it was taken in
+	 * when it had none (posternctl deliver jsmith) */
+	if (strchr(address, '@') != NULL)
+		buf_printf(&t->prefix, "X-Real-To: <%s>\r\n", address);
+	else
+		buf_printf(&t->prefix, "X-Real-To: <%s@%s>\r\n", address,
+			   route.account.domain);
+	buf_printf(&t->realto, "%s%s", t->realto.len ? " " : "", route.address);
+	return DELIVERY_OK;
+}
+
+static struct body_writer *writer_start(struct delivery *d, struct target *t,
+					const char **error_r)
+{
+	struct body_writer *w = xmalloc(sizeof(*w));
+
+	if (body_writer_open(w, d->max_size + t->prefix.len, error_r) < 0) {
+		free(w);
+		return NULL;
+	}
+	if (body_writer_write(w, t->prefix.data, t->prefix.len, error_r) < 0) {
+		body_writer_abort(w);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+enum delivery_status delivery_data_begin(struct delivery *d,
+					 const char **error_r)
+{
+	if (d->count == 0) {
+		*error_r = "no valid recipients";
+		return DELIVERY_BAD_MESSAGE;
+	}
+	if (d->data_started) {
+		*error_r = "the message has begun already";
+		return DELIVERY_BAD_MESSAGE;
+	}
+	d->too_big = false;
+	free(d->data_error);
+	d->data_error = NULL;
+	if ((d->writer = writer_start(d, &d->targets[0], error_r)) == NULL)
+		return DELIVERY_TEMPFAIL;
+	d->data_started = true;
+	return DELIVERY_OK;
+}
+
+void delivery_data_write(struct delivery *d, const void *data, size_t len)
+{
+	const char *error;
+
+	if (d->writer == NULL || d->data_error != NULL)
+		return;
+	/* past the limit the writer stores nothing more; the input is still
+	 * consumed, and finish reports it */
+	if (body_writer_write(d->writer, data, len, &error) < 0) {
+		if (d->writer->too_big)
+			d->too_big = true;
+		else
+			d->data_error = xstrdup(error);
+	}
+}
+
+static void set_all(struct delivery *d, enum delivery_status st,
+		    const char *error)
+{
+	for (unsigned int i = 0; i < d->count; i++) {
+		d->rcpts[i].status = st;
+		free(d->rcpts[i].error);
+		d->rcpts[i].error = xstrdup(error);
+	}
+}
+
+/* Copy the message (what follows the first copy's prefix) into target t. */
+static int copy_body(struct delivery *d, struct target *t, uint64_t skip,
+		     const char **error_r)
+{
+	static char err[BODY_PATH_MAX + 64];
+	struct body_writer *w;
+	char buf[65536];
+	int fd = body_open(d->targets[0].body.id);
+	off_t off = (off_t)skip;
+	int ret = -1;
+
+	if (fd < 0) {
+		snprintf(err, sizeof(err), "cannot reread the message: %s",
+			 strerror(errno));
+		*error_r = err;
+		return -1;
+	}
+	if ((w = writer_start(d, t, error_r)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof(buf), off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, sizeof(err), "cannot reread the message: %s",
+				 strerror(errno));
+			*error_r = err;
+			body_writer_abort(w);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		off += n;
+		if (body_writer_write(w, buf, (size_t)n, error_r) < 0) {
+			body_writer_abort(w);
+			goto out;
+		}
+	}
+	if (body_writer_finish(w, &t->body, error_r) == 0) {
+		t->have_body = true;
+		ret = 0;
+	}
+out:
+	close(fd);
+	free(w);
+	return ret;
+}
+
+static enum delivery_status target_status(enum store_target_result res,
+					  const struct target *t,
+					  const char **error_r)
+{
+	static char err[ADDRESS_MAX + MAILBOX_NAME_MAX + 64];
+
+	switch (res) {
+	case STORE_TARGET_OK:
+		return DELIVERY_OK;
+	case STORE_TARGET_OVER_QUOTA:
+		snprintf(err, sizeof(err), "mailbox of %s@%s is full",
+			 t->account.name, t->account.domain);
+		*error_r = err;
+		return DELIVERY_OVER_QUOTA;
+	case STORE_TARGET_NO_ACCOUNT:
+		snprintf(err, sizeof(err), "account %s@%s was removed",
+			 t->account.name, t->account.domain);
+		*error_r = err;
+		return DELIVERY_UNKNOWN;
+	case STORE_TARGET_NO_MAILBOX:
+		/* removed since it was chosen: the next attempt picks again */
+		snprintf(err, sizeof(err), "mailbox %s of %s@%s was removed",
+			 t->mailbox, t->account.name, t->account.domain);
+		*error_r = err;
+		return DELIVERY_TEMPFAIL;
+	case STORE_TARGET_FULL:
+		snprintf(err, sizeof(err), "mailbox %s of %s@%s has used up its UIDs",
+			 t->mailbox, t->account.name, t->account.domain);
+		*error_r = err;
+		return DELIVERY_TEMPFAIL;
+	}
+	return DELIVERY_TEMPFAIL;
+}
+
+unsigned int delivery_data_finish(struct delivery *d)
+{
+	struct store_target *st;
+	const char *error = NULL;
+	unsigned int delivered = 0;
+	uint64_t skip = d->targets[0].prefix.len;
+	bool too_big;
+	int ret;
+
+	if (d->writer == NULL) {
+		set_all(d, DELIVERY_BAD_MESSAGE, "no message was started");
+		return 0;
+	}
+	if (d->too_big || d->data_error != NULL) {
+		char err[128];
+
+		if (d->too_big)
+			snprintf(err, sizeof(err),
+				 "message larger than the limit of %llu octets",
+				 (unsigned long long)d->max_size);
+		set_all(d, d->too_big ? DELIVERY_TOO_BIG : DELIVERY_TEMPFAIL,
+			d->too_big ? err : d->data_error);
+		delivery_data_abort(d);
+		return 0;
+	}
+	ret = body_writer_finish(d->writer, &d->targets[0].body, &error);
+	too_big = d->writer->too_big;
+	free(d->writer);
+	d->writer = NULL;
+	if (ret < 0) {
+		set_all(d, too_big ? DELIVERY_TOO_BIG : DELIVERY_TEMPFAIL, error);
+		delivery_data_abort(d);
+		return 0;
+	}
+	d->targets[0].have_body = true;
+	if (d->targets[0].body.size <= skip) {
+		set_all(d, DELIVERY_BAD_MESSAGE, "empty message");
+		delivery_data_abort(d);
+		return 0;
+	}
+	for (unsigned int i = 1; i < d->tcount; i++) {
+		if (copy_body(d, &d->targets[i], skip, &error) < 0) {
+			set_all(d, DELIVERY_TEMPFAIL, error);
+			delivery_data_abort(d);
+			return 0;
+		}
+	}
+
+	st = xcalloc(d->tcount, sizeof(*st));
+	for (unsigned int i = 0; i < d->tcount; i++) {
+		st[i].account = &d->targets[i].account;
+		st[i].mailbox = d->targets[i].mailbox;
+		st[i].body = &d->targets[i].body;
+		st[i].realto = buf_cstr(&d->targets[i].realto);
+	}
+	if (store_deliver(st, d->tcount, &error) < 0) {
+		log_msg(LOG_ERROR, "DELIVER", "cannot store a message from <%s>: %s",
+			d->return_path, error);
+		set_all(d, DELIVERY_TEMPFAIL, error);
+		free(st);
+		delivery_data_abort(d);
+		return 0;
+	}
+	for (unsigned int i = 0; i < d->count; i++) {
+		struct rcpt *r = &d->rcpts[i];
+		struct target *t = &d->targets[r->target];
+		const char *why = "";
+
+		r->status = target_status(st[r->target].result, t, &why);
+		free(r->error);
+		r->error = r->status == DELIVERY_OK ? NULL : xstrdup(why);
+		if (r->status == DELIVERY_OK) {
+			delivered++;
+			log_msg(LOG_INFO, "DELIVER",
+				"from <%s> to <%s>: %s@%s %s uid %u, %u octets",
+				d->return_path, r->address, t->account.name,
+				t->account.domain, t->mailbox, st[r->target].uid,
+				t->body.size);
+		} else {
+			log_msg(LOG_NOTICE, "DELIVER", "from <%s> to <%s>: not delivered: %s",
+				d->return_path, r->address, why);
+		}
+	}
+	/* copies nobody took stay out of the store: remove their files */
+	for (unsigned int i = 0; i < d->tcount; i++) {
+		if (st[i].result != STORE_TARGET_OK)
+			body_unlink(d->targets[i].body.id);
+		d->targets[i].have_body = false;
+	}
+	free(st);
+	d->data_started = false;
+	return delivered;
+}
+
+enum delivery_status delivery_result(const struct delivery *d, unsigned int i,
+				     const char **error_r)
+{
+	if (i >= d->count) {
+		*error_r = "no such recipient";
+		return DELIVERY_TEMPFAIL;
+	}
+	*error_r = d->rcpts[i].error != NULL ? d->rcpts[i].error : "";
+	return d->rcpts[i].status;
+}
