@@ -17,7 +17,7 @@
 
 #include "lib/core_settings.h"
 #include "mail/accounts.h"
-#include "mail/deliver.h"
+#include "mail/import.h"
 #include "mail/names.h"
 #include "postern/module.h"
 #include "store/body.h"
@@ -63,13 +63,13 @@ static void teardown(void)
 /* ---- helpers ---- */
 
 /* Deliver len octets from a temporary file. */
-static enum deliver_result deliver_buf(const struct account *account,
+static enum import_result deliver_buf(const struct account *account,
 				       const char *mailbox, const void *data,
 				       size_t len, uint64_t max_size,
 				       uint32_t *uid_r, const char **error_r)
 {
 	char path[PATH_MAX];
-	enum deliver_result ret;
+	enum import_result ret;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/msg.XXXXXX", root_dir);
@@ -78,25 +78,25 @@ static enum deliver_result deliver_buf(const struct account *account,
 	ck_assert_int_eq(unlink(path), 0);
 	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
 	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
-	ret = deliver_from_fd(account, mailbox, fd, max_size, uid_r, error_r);
+	ret = import_from_fd(account, mailbox, fd, max_size, uid_r, error_r);
 	close(fd);
 	return ret;
 }
 
 /* Deliver a small message through a pipe, as an MTA would. */
-static enum deliver_result deliver_pipe(const struct account *account,
+static enum import_result deliver_pipe(const struct account *account,
 					const char *text, uint32_t *uid_r,
 					const char **error_r)
 {
 	size_t len = strlen(text);
-	enum deliver_result ret;
+	enum import_result ret;
 	int p[2];
 
 	ck_assert_uint_lt(len, 4096);	/* fits the pipe buffer */
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(write(p[1], text, len), (ssize_t)len);
 	close(p[1]);
-	ret = deliver_from_fd(account, "INBOX", p[0], MAX_SIZE, uid_r, error_r);
+	ret = import_from_fd(account, "INBOX", p[0], MAX_SIZE, uid_r, error_r);
 	close(p[0]);
 	return ret;
 }
@@ -107,7 +107,7 @@ static uint32_t deliver_ok(const struct account *account, const char *text)
 	uint32_t uid = 0;
 
 	ck_assert_msg(deliver_buf(account, "INBOX", text, strlen(text),
-				  MAX_SIZE, &uid, &error) == DELIVER_OK,
+				  MAX_SIZE, &uid, &error) == IMPORT_OK,
 		      "deliver: %s", error ? error : "(null)");
 	ck_assert_uint_gt(uid, 0);
 	return uid;
@@ -118,7 +118,7 @@ static struct mailbox_snapshot *snap_take(const struct account *account)
 	struct mailbox_snapshot *snap = NULL;
 	const char *error = NULL;
 
-	ck_assert_msg(mailbox_snapshot_take(account, "INBOX", &snap,
+	ck_assert_msg(mailbox_snapshot_take(account, "INBOX", NULL, &snap,
 					    &error) == 0,
 		      "snapshot: %s", error ? error : "(null)");
 	ck_assert_ptr_nonnull(snap);
@@ -345,7 +345,7 @@ START_TEST(test_deliver_lf_becomes_crlf)
 	uint32_t uid = 0;
 	size_t len;
 
-	ck_assert_int_eq(deliver_pipe(&jsmith, lf, &uid, &error), DELIVER_OK);
+	ck_assert_int_eq(deliver_pipe(&jsmith, lf, &uid, &error), IMPORT_OK);
 	snap = snap_take(&jsmith);
 	ck_assert_uint_eq(snap->count, 1);
 	m = snap_find(snap, uid);
@@ -431,7 +431,7 @@ START_TEST(test_deliver_empty)
 	uint32_t uid = 0;
 
 	ck_assert_int_eq(deliver_pipe(&jsmith, "", &uid, &error),
-			 DELIVER_PERMANENT);
+			 IMPORT_PERMANENT);
 	ck_assert_ptr_nonnull(error);
 	snap = snap_take(&jsmith);
 	ck_assert_uint_eq(snap->count, 0);
@@ -454,11 +454,11 @@ START_TEST(test_deliver_too_big)
 		big[i] = i % 100 == 99 ? '\n' : 'x';
 
 	ck_assert_int_eq(deliver_buf(&jsmith, "INBOX", big, sizeof(big), 1024,
-				     &uid, &error), DELIVER_PERMANENT);
+				     &uid, &error), IMPORT_PERMANENT);
 	ck_assert_ptr_nonnull(error);
 	/* the limit applies to the stored (CRLF) size */
 	ck_assert_int_eq(deliver_buf(&jsmith, "INBOX", big, sizeof(big), 3029,
-				     &uid, &error), DELIVER_PERMANENT);
+				     &uid, &error), IMPORT_PERMANENT);
 	snap = snap_take(&jsmith);
 	ck_assert_uint_eq(snap->count, 0);
 	mailbox_snapshot_free(&snap);
@@ -467,7 +467,7 @@ START_TEST(test_deliver_too_big)
 
 	/* exactly the limit is fine */
 	ck_assert_int_eq(deliver_buf(&jsmith, "INBOX", big, sizeof(big), 3030,
-				     &uid, &error), DELIVER_OK);
+				     &uid, &error), IMPORT_OK);
 	snap = snap_take(&jsmith);
 	ck_assert_uint_eq(snap->count, 1);
 	ck_assert_uint_eq(snap->msgs[0].size, 3030);
@@ -482,14 +482,14 @@ START_TEST(test_deliver_too_big_by_final_crlf)
 	struct mailbox_snapshot *snap;
 	const char *error = NULL;
 	uint32_t uid = 0;
-	enum deliver_result r;
+	enum import_result r;
 
 	/* "abcd" is stored as "abcd\r\n": 6 octets */
 	r = deliver_buf(&jsmith, "INBOX", "abcd", 4, 5, &uid, &error);
-	ck_assert_msg(r == DELIVER_PERMANENT, "result %d (%s)", r,
+	ck_assert_msg(r == IMPORT_PERMANENT, "result %d (%s)", r,
 		      error ? error : "(null)");
 	r = deliver_buf(&jsmith, "INBOX", "abcd", 4, 4, &uid, &error);
-	ck_assert_msg(r == DELIVER_PERMANENT, "result %d (%s)", r,
+	ck_assert_msg(r == IMPORT_PERMANENT, "result %d (%s)", r,
 		      error ? error : "(null)");
 	snap = snap_take(&jsmith);
 	ck_assert_uint_eq(snap->count, 0);
@@ -498,7 +498,7 @@ START_TEST(test_deliver_too_big_by_final_crlf)
 	ck_assert_uint_eq(files_in("tmp"), 0);
 
 	ck_assert_int_eq(deliver_buf(&jsmith, "INBOX", "abcd", 4, 6, &uid,
-				     &error), DELIVER_OK);
+				     &error), IMPORT_OK);
 }
 END_TEST
 
@@ -508,7 +508,7 @@ START_TEST(test_deliver_unknown_mailbox)
 	uint32_t uid = 0;
 
 	ck_assert_int_ne(deliver_buf(&jsmith, "NoSuchBox", "S: x\n\nb\n", 9,
-				     MAX_SIZE, &uid, &error), DELIVER_OK);
+				     MAX_SIZE, &uid, &error), IMPORT_OK);
 	ck_assert_ptr_nonnull(error);
 	ck_assert_uint_eq(files_in("bodies"), 0);
 	ck_assert_uint_eq(files_in("tmp"), 0);
@@ -614,7 +614,7 @@ START_TEST(test_body_exact_large)
 	}
 	in_len = (size_t)(p - in);
 	ck_assert_int_eq(deliver_buf(&jsmith, "INBOX", in, in_len, MAX_SIZE,
-				     &uid, &error), DELIVER_OK);
+				     &uid, &error), IMPORT_OK);
 	snap = snap_take(&jsmith);
 	m = snap_find(snap, uid);
 	ck_assert_ptr_nonnull(m);
@@ -1002,9 +1002,9 @@ START_TEST(test_concurrent_writers)
 				    write(p[1], text, (size_t)n) != n)
 					_exit(3);
 				close(p[1]);
-				if (deliver_from_fd(&jsmith, "INBOX", p[0],
+				if (import_from_fd(&jsmith, "INBOX", p[0],
 						    MAX_SIZE, &uid, &error) !=
-				    DELIVER_OK) {
+				    IMPORT_OK) {
 					fprintf(stderr, "writer %d: %s\n", w,
 						error);
 					bad = 1;
@@ -1080,7 +1080,7 @@ START_TEST(test_account_del)
 	{
 		struct mailbox_snapshot *none = NULL;
 
-		ck_assert_int_lt(mailbox_snapshot_take(&jsmith, "INBOX", &none,
+		ck_assert_int_lt(mailbox_snapshot_take(&jsmith, "INBOX", NULL, &none,
 						       &error), 0);
 		ck_assert_ptr_null(none);
 	}

@@ -15,7 +15,7 @@
 #include "lib/core_settings.h"
 #include "mail/accounts.h"
 #include "mail/acl.h"
-#include "mail/deliver.h"
+#include "mail/import.h"
 #include "mail/names.h"
 #include "postern/module.h"
 #include "store/store.h"
@@ -118,8 +118,8 @@ static uint32_t deliver_to(const struct account *a, const char *mailbox,
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(write(p[1], text, strlen(text)), (ssize_t)strlen(text));
 	close(p[1]);
-	ck_assert_msg(deliver_from_fd(a, mailbox, p[0], MAX_SIZE, &uid,
-				      &error) == DELIVER_OK,
+	ck_assert_msg(import_from_fd(a, mailbox, p[0], MAX_SIZE, &uid,
+				      &error) == IMPORT_OK,
 		      "deliver to %s: %s", mailbox, error ? error : "(null)");
 	close(p[0]);
 	return uid;
@@ -339,7 +339,7 @@ START_TEST(test_rename_with_children_keeps_ids)
 	ck_assert_int_eq(message_set_seen(ab_before.id, uid, &error), 0);
 	ck_assert_str_eq(acl_set_ok(&jsmith, "a/b", "bob@example.com", "lr"),
 			 "lr");
-	ck_assert_int_eq(mailbox_snapshot_take(&jsmith, "a/b", &snap, &error), 0);
+	ck_assert_int_eq(mailbox_snapshot_take(&jsmith, "a/b", NULL, &snap, &error), 0);
 	mailbox_snapshot_uidl(snap, &snap->msgs[0], uidl);
 	mailbox_snapshot_free(&snap);
 
@@ -359,7 +359,7 @@ START_TEST(test_rename_with_children_keeps_ids)
 	ck_assert_uint_eq(after.uidnext, ab_before.uidnext + 1);
 
 	/* messages, their UIDLs, Seen flags and the ACL went along */
-	ck_assert_int_eq(mailbox_snapshot_take(&jsmith, "z/new/b", &snap,
+	ck_assert_int_eq(mailbox_snapshot_take(&jsmith, "z/new/b", NULL, &snap,
 					       &error), 0);
 	ck_assert_uint_eq(snap->count, 1);
 	ck_assert_uint_eq(snap->msgs[0].uid, uid);
@@ -369,7 +369,7 @@ START_TEST(test_rename_with_children_keeps_ids)
 	mailbox_snapshot_free(&snap);
 	ck_assert_str_eq(acl_list(&jsmith, "z/new/b"), "bob@example.com=lr");
 	ck_assert_str_eq(rights_of(&jsmith, "z/new/b", &bob), "lr");
-	ck_assert_int_lt(mailbox_snapshot_take(&jsmith, "a/b", &snap, &error), 0);
+	ck_assert_int_lt(mailbox_snapshot_take(&jsmith, "a/b", NULL, &snap, &error), 0);
 
 	/* the next delivery continues the UIDs */
 	ck_assert_uint_eq(deliver_to(&jsmith, "z/new/b", "S: y\n\n2\n"), uid + 1);
@@ -483,7 +483,7 @@ START_TEST(test_mailbox_del)
 	acl_set_ok(&jsmith, "a/b", "anyone", "lr");
 	ck_assert_uint_eq(acl_entries(), 3);
 	rec = find_ok(&jsmith, "a");
-	ck_assert_int_eq(mailbox_snapshot_take(&jsmith, "a", &snap, &error), 0);
+	ck_assert_int_eq(mailbox_snapshot_take(&jsmith, "a", NULL, &snap, &error), 0);
 
 	ck_assert_int_lt(store_mailbox_del(&jsmith, "INBOX", &messages, &error), 0);
 	ck_assert_str_eq(error, "INBOX cannot be removed");
@@ -503,7 +503,7 @@ START_TEST(test_mailbox_del)
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_int_lt(message_body_open(&snap->msgs[1], &fd), 0);
 	mailbox_snapshot_free(&snap);
-	ck_assert_int_eq(mailbox_snapshot_take(&jsmith, "INBOX", &snap, &error), 0);
+	ck_assert_int_eq(mailbox_snapshot_take(&jsmith, "INBOX", NULL, &snap, &error), 0);
 	ck_assert_uint_eq(snap->count, 1);
 	mailbox_snapshot_free(&snap);
 

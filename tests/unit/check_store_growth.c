@@ -11,7 +11,7 @@
 
 #include "lib/core_settings.h"
 #include "mail/accounts.h"
-#include "mail/deliver.h"
+#include "mail/import.h"
 #include "store/store.h"
 #include "unit.h"
 
@@ -58,8 +58,8 @@ static void deliver_n(const char *who, int n)
 		ck_assert_int_eq(pipe(fds), 0);
 		ck_assert_int_eq(write(fds[1], msg, (size_t)len), len);
 		close(fds[1]);
-		ck_assert_msg(deliver_from_fd(&a, "INBOX", fds[0], 1 << 20, &uid,
-					      &error) == DELIVER_OK, "%s", error);
+		ck_assert_msg(import_from_fd(&a, "INBOX", fds[0], 1 << 20, &uid,
+					      &error) == IMPORT_OK, "%s", error);
 		close(fds[0]);
 	}
 }
@@ -72,7 +72,7 @@ static uint32_t count(const char *who)
 	uint32_t n;
 
 	ck_assert_msg(account_find(who, &a, &error) == 0, "%s", error);
-	ck_assert_msg(mailbox_snapshot_take(&a, "INBOX", &snap, &error) == 0,
+	ck_assert_msg(mailbox_snapshot_take(&a, "INBOX", NULL, &snap, &error) == 0,
 		      "%s", error);
 	n = snap->count;
 	mailbox_snapshot_free(&snap);
