@@ -41,7 +41,12 @@ enum auth_lookup auth_route(const char *login, const char *local_ip,
 		return AUTH_LOOKUP_TEMPFAIL;
 	case ROUTE_UNKNOWN:
 	case ROUTE_BAD_ADDRESS:
-		snprintf(err, sizeof(err), "unknown account: %s", *error_r);
+		/* the same words as SASL's: "unknown account x@d" once the
+		 * domain is known, else the Router's reason */
+		if (r.address[0] != '\0')
+			snprintf(err, sizeof(err), "unknown account %s", r.address);
+		else
+			snprintf(err, sizeof(err), "unknown account: %s", *error_r);
 		*error_r = err;
 		return AUTH_LOOKUP_UNKNOWN;
 	}

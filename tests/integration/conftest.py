@@ -104,7 +104,7 @@ class Server:
         self.ctl("account", "add", address, input=(password + "\n").encode())
 
     def deliver(self, data: bytes, address=USER):
-        res = self.ctl("deliver", address, input=data)
+        res = self.ctl("message", "import", address, input=data)
         return int(res.stdout.split()[-1])
 
     # -- process ---------------------------------------------------------

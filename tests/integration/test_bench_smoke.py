@@ -19,7 +19,7 @@ def bench_server(server_factory, certs, tmp_path):
                          **{"pop.channels_per_ip": "0"})
     msg = tmp_path / "msg.eml"
     msg.write_bytes(MESSAGE)
-    srv.ctl("deliver", USER, *[str(msg)] * 5)
+    srv.ctl("message", "import", USER, *[str(msg)] * 5)
     return srv, msg
 
 

@@ -40,15 +40,18 @@ def test_full_disk_loses_nothing(tmp_path, small_disk):
         # what a mail system sees: a temporary failure, try again later
         assert failure.returncode == 75, failure.stderr
         err = failure.stderr.decode()
-        assert "not delivered, try again" in err and "disk full" in err, err
+        assert "jsmith not delivered, try again" in err and "disk full" in err, err
         # nothing half-written is left in tmp/
         assert os.listdir(small_disk / "data" / "tmp") == []
         # everything stored before is intact and served
         p = srv.pop()
         count, size = p.stat()
-        assert count == stored and size == stored * len(body)
+        # each copy carries the delivery's own header lines
+        stamped = (b"Return-Path: <>\r\nX-Real-To: <jsmith@example.test>\r\n"
+                   + body)
+        assert count == stored and size == stored * len(stamped)
         _, lines, _ = p.retr(stored)
-        assert b"\r\n".join(lines) + b"\r\n" == body
+        assert b"\r\n".join(lines) + b"\r\n" == stamped
         for n in range(1, 6):
             p.dele(n)
         assert p.quit().startswith(b"+OK Bye, 5 messages removed")

@@ -47,8 +47,8 @@ def test_mailbox_add_list_del(admin):
     admin.ctl("mailbox", "add", USER, "lists")
     admin.ctl("mailbox", "add", USER, "Lists")
     assert names(admin) == ["INBOX", "Lists", "lists", "lists/info"]
-    admin.ctl("deliver", "--mailbox", "lists", USER, input=message(1))
-    admin.ctl("deliver", "--mailbox", "lists", USER, input=message(2))
+    admin.ctl("message", "import", "--mailbox", "lists", USER, input=message(1))
+    admin.ctl("message", "import", "--mailbox", "lists", USER, input=message(2))
     assert out(admin, "mailbox", "del", USER, "lists") == \
         f"mailbox lists of {ME} removed with 2 messages\n"
     # the sub-mailbox stays, as with IMAP DELETE
@@ -123,15 +123,15 @@ LONG = "x" * 300
      "no ACL entry for bob@example.test on mailbox INBOX of jsmith@example.test"),
     (["acl", "del", USER, "INBOX", "bob"], 65, "invalid ACL identifier 'bob'"),
     (["acl", "del", USER, "INBOX"], 64, "usage: acl del ADDRESS MAILBOX IDENTIFIER"),
-    # deliver --mailbox
-    (["deliver", "--mailbox", "nope", USER], 67,
+    # message import --mailbox
+    (["message", "import", "--mailbox", "nope", USER], 67,
      "no mailbox nope in account jsmith@example.test"),
-    (["deliver", "--mailbox", "../x", USER], 65,
+    (["message", "import", "--mailbox", "../x", USER], 65,
      "invalid mailbox name '../x': empty, '.' and '..' levels are not allowed"),
-    (["deliver", "--mailbox", "INBOX", "ghost"], 67, "no such account: ghost@example.test"),
-    (["deliver", "--folder", "x", USER], 64,
-     "usage: deliver [--mailbox NAME] ADDRESS [FILE...] (< message)"),
-    (["deliver", "--mailbox"], 64, "usage: deliver [--mailbox NAME] ADDRESS"),
+    (["message", "import", "--mailbox", "INBOX", "ghost"], 67, "no such account: ghost@example.test"),
+    (["message", "import", "--folder", "x", USER], 64,
+     "usage: message import [--mailbox NAME] ADDRESS [FILE...] (< message)"),
+    (["message", "import", "--mailbox"], 64, "usage: message import [--mailbox NAME] ADDRESS"),
 ])
 def test_errors(admin, args, code, error):
     rc, err = fails(admin, *args, input=message(1))
@@ -143,8 +143,8 @@ def test_errors(admin, args, code, error):
 def test_rename_moves_children_messages_and_acl(admin):
     for name in ("lists", "lists/info", "lists/info/old", "lists-other", "listsx"):
         admin.ctl("mailbox", "add", USER, name)
-    admin.ctl("deliver", "--mailbox", "lists/info", USER, input=message(1))
-    admin.ctl("deliver", "--mailbox", "lists/info", USER, input=message(2))
+    admin.ctl("message", "import", "--mailbox", "lists/info", USER, input=message(1))
+    admin.ctl("message", "import", "--mailbox", "lists/info", USER, input=message(2))
     before = uidls(admin, "lists/info")
     admin.ctl("acl", "set", USER, "lists/info", "bob@example.test", "lr")
 
@@ -157,8 +157,8 @@ def test_rename_moves_children_messages_and_acl(admin):
     assert out(admin, "acl", "get", USER, "archive/lists/info") == \
         f"{ME} lrswipcda (owner)\nbob@example.test lr\n"
     # the next message continues the UIDs
-    res = admin.ctl("deliver", "--mailbox", "archive/lists/info", USER, input=message(3))
-    assert res.stdout.decode() == f"delivered to {ME} archive/lists/info as uid 3\n"
+    res = admin.ctl("message", "import", "--mailbox", "archive/lists/info", USER, input=message(3))
+    assert res.stdout.decode() == f"imported into {ME} archive/lists/info as uid 3\n"
 
     assert out(admin, "mailbox", "rename", USER, "listsx", "lists") == \
         f"mailbox listsx of {ME} renamed to lists\n"
@@ -189,24 +189,24 @@ def test_rename_refusals_change_nothing(admin):
 
 def test_deliver_into_mailbox(admin, tmp_path):
     admin.ctl("mailbox", "add", USER, "lists/info")
-    res = admin.ctl("deliver", "--mailbox", "lists/info", USER, input=message(1))
-    assert res.stdout.decode() == f"delivered to {ME} lists/info as uid 1\n"
+    res = admin.ctl("message", "import", "--mailbox", "lists/info", USER, input=message(1))
+    assert res.stdout.decode() == f"imported into {ME} lists/info as uid 1\n"
     files = []
     for n in (2, 3):
         f = tmp_path / f"m{n}.eml"
         f.write_bytes(message(n))
         files.append(str(f))
-    res = admin.ctl("deliver", "--mailbox=lists/info", USER, *files)
-    assert res.stdout.decode() == (f"delivered to {ME} lists/info as uid 2\n"
-                                   f"delivered to {ME} lists/info as uid 3\n")
+    res = admin.ctl("message", "import", "--mailbox=lists/info", USER, *files)
+    assert res.stdout.decode() == (f"imported into {ME} lists/info as uid 2\n"
+                                   f"imported into {ME} lists/info as uid 3\n")
     assert len(uidls(admin, "lists/info")) == 3
     assert uidls(admin, "INBOX") == []
     # without --mailbox: the INBOX, as before
-    res = admin.ctl("deliver", USER, input=message(4))
-    assert res.stdout.decode() == f"delivered to {ME} INBOX as uid 1\n"
+    res = admin.ctl("message", "import", USER, input=message(4))
+    assert res.stdout.decode() == f"imported into {ME} INBOX as uid 1\n"
     assert len(uidls(admin, "INBOX")) == 1
     # mailbox names are case-sensitive
-    rc, err = fails(admin, "deliver", "--mailbox", "Lists/Info", USER, input=message(5))
+    rc, err = fails(admin, "message", "import", "--mailbox", "Lists/Info", USER, input=message(5))
     assert (rc, err) == (67, "posternctl: no mailbox Lists/Info in account jsmith@example.test\n")
 
 
@@ -280,7 +280,10 @@ def test_help_lists_the_commands(admin):
     for line in ("mailbox add ADDRESS NAME", "mailbox rename ADDRESS NAME NEWNAME",
                  "mailbox del ADDRESS NAME", "acl set ADDRESS MAILBOX IDENTIFIER [+|-]RIGHTS",
                  "acl get ADDRESS MAILBOX [IDENTIFIER]", "acl del ADDRESS MAILBOX IDENTIFIER",
-                 "deliver [--mailbox NAME] ADDRESS [FILE...]"):
+                 "message import [--mailbox NAME] ADDRESS [FILE...]",
+                 "deliver [--from SENDER] RECIPIENT...", "alias add ALIAS@DOMAIN ACCOUNT",
+                 "domain alias add ALIAS DOMAIN", "domain bind NAME ADDRESS",
+                 "domain set NAME unified_account=ACCOUNT", "route ADDRESS"):
         assert line in text, text
 
 

@@ -183,9 +183,16 @@ def test_killed_delivery_stores_nothing(server):
     (["account", "passwd", "ghost"], b"pw\n", 1, "no such account: ghost@example.test"),
     (["account", "del", "ghost"], None, 1, "no such account: ghost@example.test"),
     (["account", "list", "nope.test"], None, 1, "no such domain: nope.test"),
-    (["deliver", "ghost"], b"Subject: x\n\nhi\n", 67, "no such account: ghost@example.test"),
-    (["deliver", USER], b"", 65, "not delivered: empty message"),
-    (["deliver"], b"", 64, "usage: deliver [--mailbox NAME] ADDRESS"),
+    (["deliver", "ghost"], b"Subject: x\n\nhi\n", 67,
+     "ghost not delivered: no such user: ghost@example.test"),
+    (["deliver", "ghost@nope.test"], b"Subject: x\n\nhi\n", 67,
+     "ghost@nope.test not delivered: no such domain: nope.test"),
+    (["deliver", "a..b"], b"Subject: x\n\nhi\n", 65, "a..b not delivered: invalid local part"),
+    (["deliver", USER], b"", 65, "jsmith not delivered: empty message"),
+    (["deliver", "--from", "<x>", USER], b"x\n", 64, "--from: not a plain address: <x>"),
+    (["deliver"], b"", 64, "usage: deliver [--from SENDER] RECIPIENT..."),
+    (["message", "import", "ghost"], b"Subject: x\n\nhi\n", 67, "no such account: ghost@example.test"),
+    (["message", "import", USER], b"", 65, "not imported: empty message"),
     (["mailbox", "list", "ghost"], None, 67, "no such account"),
     (["message", "list", USER, "../x"], None, 65, "invalid mailbox name"),
     (["frobnicate"], None, 64, "unknown command 'frobnicate'"),
@@ -200,7 +207,7 @@ def test_posternctl_oversize_message(server_factory):
     srv = server_factory(max_message_size="2k")
     res = srv.ctl("deliver", USER, input=b"Subject: big\n\n" + b"z" * 5000, check=False)
     assert res.returncode == 65
-    assert b"message exceeds the size limit of 2048 octets" in res.stderr
+    assert b"jsmith not delivered: message larger than the limit of 2048 octets" in res.stderr
     assert srv.pop().stat() == (0, 0)
 
 

@@ -44,7 +44,7 @@ def shared(server_factory):
 
 def deliver_to(srv, address, mailbox, n, tag=""):
     for i in range(n):
-        srv.ctl("deliver", "--mailbox", mailbox, address,
+        srv.ctl("message", "import", "--mailbox", mailbox, address,
                 input=message(i, extra_headers=f"X-Box: {tag or mailbox}\r\n".encode()))
 
 
@@ -294,7 +294,7 @@ def test_fifty_sessions_on_a_shared_mailbox(shared):
     acl(srv, "public", "announces", f"{USER}@{DOMAIN}", "lrsd")
     acl(srv, "public", "announces", f"reader@{DOMAIN}", "lr")
     for i in range(60):
-        srv.ctl("deliver", "--mailbox", "announces", "public", input=message(i))
+        srv.ctl("message", "import", "--mailbox", "announces", "public", input=message(i))
     logins = ["announces#public", f"~public/announces#{USER}",
               "~public/announces#reader"]
     lock = threading.Lock()
@@ -329,7 +329,7 @@ def test_fifty_sessions_on_a_shared_mailbox(shared):
 
     def deliverer():
         for i in range(100, 120):
-            srv.ctl("deliver", "--mailbox", "announces", "public", input=message(i))
+            srv.ctl("message", "import", "--mailbox", "announces", "public", input=message(i))
 
     threads = [threading.Thread(target=client, args=(s,)) for s in range(50)]
     extra = threading.Thread(target=deliverer)
