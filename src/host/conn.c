@@ -42,6 +42,7 @@
 #define INLINE_FILE_MAX (64 * 1024) /* copy smaller files into memory */
 #define FILE_CHUNK (32 * 1024)
 #define RUN_ROUNDS 64		/* continuation steps per event */
+#define DATA_BUFFER (64 * 1024)	/* input buffer while a message streams in */
 
 static unsigned long next_id = 1;
 static unsigned int total_conns;
@@ -359,6 +360,51 @@ void conn_set_max_line(struct conn *c, size_t max_line)
 	linereader_set_max(&c->in, max_line);
 }
 
+void conn_read_dotted(struct conn *c, conn_data_fn *data, conn_data_end_fn *end)
+{
+	c->data_fn = data;
+	c->data_end = end;
+	c->data_held = 0;
+	dotread_init(&c->dr);
+	/* a message comes in large reads, not line-sized ones */
+	linereader_reserve(&c->in, DATA_BUFFER);
+}
+
+/* Is there input to act on: a whole line, or message octets that the
+ * decoder did not hold back last time? */
+static bool input_ready(const struct conn *c)
+{
+	size_t avail;
+
+	if (c->data_end == NULL)
+		return linereader_ready(&c->in);
+	(void)linereader_peek((struct linereader *)&c->in, &avail);
+	return avail > c->data_held;
+}
+
+/* Message octets to the module, up to the terminator.  false: nothing
+ * more can be done until more input arrives. */
+static bool process_data(struct conn *c)
+{
+	size_t avail, n;
+	char *p = linereader_peek(&c->in, &avail);
+
+	if (avail <= c->data_held)
+		return false;
+	n = dotread_run(&c->dr, p, avail, c->data_fn, c->session);
+	linereader_consume(&c->in, n);
+	c->data_held = avail - n;
+	if (c->dr.done) {
+		conn_data_end_fn *end = c->data_end;
+
+		c->data_fn = NULL;
+		c->data_end = NULL;
+		c->data_held = 0;
+		end(c->session);
+	}
+	return true;
+}
+
 static void process_input(struct conn *c)
 {
 	char *line;
@@ -372,6 +418,11 @@ static void process_input(struct conn *c)
 			continue;
 		if (!can_dispatch(c))
 			break;
+		if (c->data_end != NULL) {
+			if (!process_data(c))
+				break;
+			continue;
+		}
 		r = linereader_next(&c->in, &line, &len);
 		if (r == LINE_NONE)
 			break;
@@ -393,7 +444,7 @@ static void update_watchers(struct conn *c)
 	 * lines left when the round budget ran out */
 	bool want_write = !c->delayed &&
 		(c->head != NULL || c->cont != NULL ||
-		 (can_dispatch(c) && linereader_ready(&c->in)));
+		 (can_dispatch(c) && input_ready(c)));
 
 	if (want_read)
 		(void)linereader_space(&c->in, &avail);
@@ -456,7 +507,7 @@ static void conn_run(struct conn *c)
 	for (int round = 0; round < RUN_ROUNDS && !c->dead; round++) {
 		process_input(c);
 		/* after EOF, once every complete line is answered, close */
-		if (c->peer_eof && can_dispatch(c) && !linereader_ready(&c->in))
+		if (c->peer_eof && can_dispatch(c) && !input_ready(c))
 			c->closing = true;
 		flush(c);
 		if (c->dead)
@@ -479,7 +530,7 @@ static void conn_run(struct conn *c)
 		}
 		/* output drained: pipelined lines that waited behind it go now,
 		 * without waiting for the client to send anything more */
-		if (!can_dispatch(c) || !linereader_ready(&c->in))
+		if (!can_dispatch(c) || !input_ready(c))
 			break;
 	}
 	if (c->dead) {
@@ -596,7 +647,13 @@ static void sockaddr_ip(const struct sockaddr *sa, char *buf, size_t size,
 			bool *loopback_r)
 {
 	buf[0] = '\0';
-	if (sa->sa_family == AF_INET) {
+	if (sa->sa_family == AF_UNIX) {
+		/* a UNIX socket: a process of this machine */
+		if (loopback_r) {
+			snprintf(buf, size, "local");
+			*loopback_r = true;
+		}
+	} else if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const void *)sa;
 
 		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
@@ -638,7 +695,8 @@ void conn_new(struct service *svc, int fd, const struct sockaddr *peer,
 		sockaddr_ip((struct sockaddr *)&local, c->local_ip,
 			    sizeof(c->local_ip), NULL);
 	set_prefix(c, NULL);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (peer->sa_family != AF_UNIX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	linereader_init(&c->in, c->proto->max_line);
 	c->last_activity = ev_now(loop);
 
@@ -659,7 +717,8 @@ void conn_new(struct service *svc, int fd, const struct sockaddr *peer,
 	service_ip_add(svc, c->limit_key, 1);
 
 	ev_timer_again(loop, &c->idle);
-	conn_log(c, LOG_DEBUG, "connected to %s%s", c->local_ip,
+	conn_log(c, LOG_DEBUG, "connected to %s%s",
+		 c->local_ip[0] != '\0' ? c->local_ip : "a UNIX socket",
 		 implicit_tls ? " (TLS)" : "");
 	c->implicit_tls = implicit_tls;
 	if (implicit_tls && conn_io_tls_begin(c) < 0)

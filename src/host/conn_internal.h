@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 
 #include "lib/buf.h"
+#include "lib/dotread.h"
 #include "lib/dotstuff.h"
 #include "lib/linereader.h"
 #include "mail/names.h"
@@ -62,6 +63,11 @@ struct conn {
 	bool loopback;
 	char *log_prefix;	/* "POP-7 [ip] user", exactly as long as it is */
 	struct linereader in;
+	/* dot-terminated data (conn_read_dotted) */
+	conn_data_fn *data_fn;
+	conn_data_end_fn *data_end;
+	struct dotread dr;
+	size_t data_held;	/* octets dotread held back: wait for more */
 	/* output */
 	struct oseg *head, *tail;
 	size_t out_bytes;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "host/conn.h"
@@ -180,7 +182,9 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 					"accept on %s: %s", l->addr, strerror(errno));
 			return;
 		}
-		if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) {
+		if (peer.ss_family == AF_UNIX) {
+			snprintf(ip, sizeof(ip), "local");	/* as conn.c names it */
+		} else if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) {
 			getnameinfo((struct sockaddr *)&peer, len, ip, sizeof(ip),
 				    NULL, 0, NI_NUMERICHOST);
 			/* conn.c prints v4-mapped addresses as plain v4 */
@@ -236,6 +240,100 @@ static int parse_address(const char *text, char *host, size_t hsize,
 	return 0;
 }
 
+static struct listener *add_listener(struct service *svc, int fd,
+				     const char *text, bool tls)
+{
+	struct listener *l = xcalloc(1, sizeof(*l));
+
+	l->svc = svc;
+	l->fd = fd;
+	l->tls = tls;
+	snprintf(l->addr, sizeof(l->addr), "%s", text);
+	ev_io_init(&l->io, on_accept, fd, EV_READ);
+	l->io.data = l;
+	if (!listeners_passive)
+		ev_io_start(host_loop(), &l->io);
+	l->next = svc->listeners;
+	svc->listeners = l;
+	log_msg(LOG_INFO, svc->mod->log_tag, "listening on %s%s", text,
+		tls ? " (TLS)" : "");
+	return l;
+}
+
+/* A socket file left by a server that is gone can be replaced; one that
+ * a running server answers on, or any other file, cannot. */
+static int clear_stale_socket(const char *path, const struct sockaddr_un *sun,
+			      const char **error_r)
+{
+	static char err[320];
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, sizeof(err),
+			 "cannot listen on %s: a file that is not a socket is in the way",
+			 path);
+		*error_r = err;
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	rc = fd < 0 ? -1 : connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0) {
+		snprintf(err, sizeof(err),
+			 "cannot listen on %s: another server is listening there - is posternd running already?",
+			 path);
+		*error_r = err;
+		return -1;
+	}
+	(void)unlink(path);
+	return 0;
+}
+
+/* "/run/postern/lmtp": a UNIX socket, mode 0666 - who may connect is
+ * decided by the permissions of the directory it is in. */
+static int open_unix_listener(struct service *svc, const char *path, bool tls,
+			      const char **error_r)
+{
+	static char err[512];
+	struct sockaddr_un sun;
+	struct listener *l;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, sizeof(err),
+			 "%s.listen: the socket path '%s' is longer than %zu octets",
+			 svc->mod->name, path, sizeof(sun.sun_path) - 1);
+		*error_r = err;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (clear_stale_socket(path, &sun, error_r) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(path, 0666) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+		int e = errno;
+
+		snprintf(err, sizeof(err), "cannot listen on %s: %s%s", path,
+			 strerror(e),
+			 e == ENOENT ? " - create its directory first" :
+			 e == EACCES ? " - the directory is not writable for posternd" : "");
+		*error_r = err;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	l = add_listener(svc, fd, path, tls);
+	l->owner = getpid();
+	return 0;
+}
+
 static int open_listener(struct service *svc, const char *text, bool tls,
 			 const char **error_r)
 {
@@ -244,9 +342,11 @@ static int open_listener(struct service *svc, const char *text, bool tls,
 	char host[128], port[16];
 	int fd = -1, one = 1, rc;
 
+	if (text[0] == '/')
+		return open_unix_listener(svc, text, tls, error_r);
 	if (parse_address(text, host, sizeof(host), port, sizeof(port)) < 0) {
 		snprintf(err, sizeof(err),
-			 "%s.listen: '%s' is not address:port (like 127.0.0.1:110 or [::1]:110)",
+			 "%s.listen: '%s' is not address:port (like 127.0.0.1:110 or [::1]:110) or a socket path",
 			 svc->mod->name, text);
 		*error_r = err;
 		return -1;
@@ -287,21 +387,7 @@ static int open_listener(struct service *svc, const char *text, bool tls,
 		return -1;
 	}
 	freeaddrinfo(ai);
-
-	struct listener *l = xcalloc(1, sizeof(*l));
-
-	l->svc = svc;
-	l->fd = fd;
-	l->tls = tls;
-	snprintf(l->addr, sizeof(l->addr), "%s", text);
-	ev_io_init(&l->io, on_accept, fd, EV_READ);
-	l->io.data = l;
-	if (!listeners_passive)
-		ev_io_start(host_loop(), &l->io);
-	l->next = svc->listeners;
-	svc->listeners = l;
-	log_msg(LOG_INFO, svc->mod->log_tag, "listening on %s%s", text,
-		tls ? " (TLS)" : "");
+	add_listener(svc, fd, text, tls);
 	return 0;
 }
 
@@ -309,6 +395,9 @@ static void close_listener(struct listener *l)
 {
 	ev_io_stop(host_loop(), &l->io);
 	close(l->fd);
+	/* workers inherit the socket; only its maker removes the path */
+	if (l->owner != 0 && l->owner == getpid())
+		(void)unlink(l->addr);
 	log_msg(LOG_INFO, l->svc->mod->log_tag, "stopped listening on %s", l->addr);
 	free(l);
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <netinet/in.h>
+#include <sys/types.h>
 #include <ev.h>
 
 #include "postern/module.h"
@@ -20,7 +21,9 @@ struct listener {
 	int fd;
 	bool tls;		/* implicit TLS: handshake first */
 	ev_io io;
-	char addr[64];		/* as configured */
+	char addr[128];		/* as configured */
+	pid_t owner;		/* UNIX socket: the process that made (and
+				 * removes) the path; 0 for TCP */
 };
 
 struct service {

@@ -103,6 +103,27 @@ bool linereader_ready(const struct linereader *lr)
 	       (!lr->discarding && avail > lr->max_line + 1);
 }
 
+char *linereader_peek(struct linereader *lr, size_t *len_r)
+{
+	*len_r = lr->len - lr->start;
+	return lr->buf + lr->start;
+}
+
+void linereader_consume(struct linereader *lr, size_t n)
+{
+	lr->start += n;
+	if (lr->start == lr->len)
+		lr->start = lr->len = 0;
+}
+
+void linereader_reserve(struct linereader *lr, size_t size)
+{
+	if (size > lr->cap) {
+		lr->buf = xrealloc(lr->buf, size + 1);
+		lr->cap = size;
+	}
+}
+
 void linereader_clear(struct linereader *lr)
 {
 	lr->start = lr->len = 0;

@@ -40,6 +40,13 @@ enum line_result linereader_next(struct linereader *lr, char **line_r,
 bool linereader_pending(const struct linereader *lr);
 /* Would linereader_next return something other than LINE_NONE now? */
 bool linereader_ready(const struct linereader *lr);
+/* Raw access for data that is not lines (a dot-stuffed message): the
+ * unread octets, and how many of them were used.  Not while discarding. */
+char *linereader_peek(struct linereader *lr, size_t *len_r);
+void linereader_consume(struct linereader *lr, size_t n);
+/* Grow the buffer to hold at least `size` octets (reads of bulk data);
+ * the line bound stays. */
+void linereader_reserve(struct linereader *lr, size_t size);
 /* Forget everything buffered (STARTTLS injection defence). */
 void linereader_clear(struct linereader *lr);
 

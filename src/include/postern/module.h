@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 6
+#define POSTERN_MODULE_ABI 7
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -104,6 +104,19 @@ void conn_set_max_line(struct conn *conn, size_t max_line);
 typedef bool conn_continue_fn(void *session);
 void conn_set_continue(struct conn *conn, conn_continue_fn *fn);
 
+/* Dot-terminated data (LMTP DATA, POP XTND XMIT).  Called from the line
+ * callback of the command that starts it: what the client sends after
+ * that line is read as a dot-stuffed message (RFC 5321 4.5.2) - the
+ * stuffing removed, line ends kept as sent, lines of any length - and
+ * passed to `data` in chunks, up to the line holding only "."; then `end`
+ * is called and command lines resume, pipelined ones included.  The module
+ * bounds the size (and keeps draining past it).  A client that goes away
+ * first gets neither `end` nor more data: only the protocol's close. */
+typedef void conn_data_fn(void *session, const void *data, size_t len);
+typedef void conn_data_end_fn(void *session);
+void conn_read_dotted(struct conn *conn, conn_data_fn *data,
+		      conn_data_end_fn *end);
+
 /* Close once everything queued has been written (or the timeout hits). */
 void conn_close_after_flush(struct conn *conn);
 
@@ -121,7 +134,8 @@ bool conn_tls_available(const struct conn *conn);	/* a certificate exists */
 bool conn_tls_active(const struct conn *conn);		/* on, or starting */
 int conn_starttls(struct conn *conn, const char **error_r);
 
-const char *conn_peer_ip(const struct conn *conn);	/* "192.0.2.1" */
+/* "192.0.2.1"; "local" for a UNIX socket (then conn_local_ip is "") */
+const char *conn_peer_ip(const struct conn *conn);
 const char *conn_local_ip(const struct conn *conn);
 bool conn_peer_is_loopback(const struct conn *conn);
 
