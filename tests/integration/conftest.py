@@ -8,6 +8,7 @@ import os
 import pathlib
 import poplib
 import signal
+import smtplib
 import socket
 import subprocess
 import time
@@ -58,6 +59,8 @@ class Server:
         self.root = root
         self.port = free_port()
         self.tls_port = free_port()  # used when pop.tls_listen names it
+        self.lmtp_port = free_port()  # used when lmtp.listen names it
+        self.lmtp_socket = root / "lmtp.sock"
         self.conf = root / "postern.conf"
         self.logfile = root / "postern.log"
         self.errfile = root / "stderr.log"
@@ -75,10 +78,13 @@ class Server:
         self.write_conf(base)
 
     def write_conf(self, settings):
-        """Write settings; values may say {port} and {tls_port}."""
+        """Write settings; values may say {port}, {tls_port}, {lmtp_port}
+        and {lmtp_socket}."""
         top, sections = [], {}
         for key, value in settings.items():
-            value = str(value).format(port=self.port, tls_port=self.tls_port)
+            value = str(value).format(port=self.port, tls_port=self.tls_port,
+                                      lmtp_port=self.lmtp_port,
+                                      lmtp_socket=self.lmtp_socket)
             if "." in key:
                 sec, k = key.split(".", 1)
                 sections.setdefault(sec, []).append(f"{k} = {value}")
@@ -169,6 +175,19 @@ class Server:
     def raw(self, timeout=10):
         return RawClient(socket.create_connection(("127.0.0.1", self.port),
                                                   timeout=timeout))
+
+    def lmtp(self, timeout=10):
+        """smtplib's LMTP client on lmtp_port, after LHLO."""
+        client = smtplib.LMTP("127.0.0.1", self.lmtp_port, timeout=timeout)
+        client.ehlo_or_helo_if_needed()
+        return client
+
+    def lmtp_raw(self, timeout=10):
+        """A socket speaking LMTP by hand, the greeting read."""
+        r = RawClient(socket.create_connection(("127.0.0.1", self.lmtp_port),
+                                               timeout=timeout))
+        assert r.line().startswith(b"220 "), "no LMTP greeting"
+        return r
 
     def pop_ssl(self, context, user=USER, password=PASSWORD, login=True):
         """POP3 over implicit TLS on self.tls_port."""
@@ -318,6 +337,18 @@ def certs(tmp_path_factory):
 
 
 TLS_LISTEN = {"pop.tls_listen": "127.0.0.1:{tls_port}"}
+# LMTP on a TCP port and a UNIX socket, beside POP
+LMTP = {"modules": "pop, lmtp",
+        "lmtp.listen": "127.0.0.1:{lmtp_port}, {lmtp_socket}"}
+
+
+@pytest.fixture
+def lmtp_server(tmp_path):
+    """A running posternd with POP and LMTP (TCP lmtp_port, UNIX
+    lmtp_socket), example.test and jsmith."""
+    srv = make_server(tmp_path, **LMTP).start()
+    yield srv
+    assert srv.stop() == 0
 
 
 @pytest.fixture
