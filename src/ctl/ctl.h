@@ -34,6 +34,11 @@ int ctl_find_account_mailbox(const char *address, const char *mailbox,
 			     struct account *account_r,
 			     struct mailbox_rec *rec_r);
 
+/* The domain NAME names (lower case, into domain_r of ACCOUNT_NAME_MAX + 1
+ * octets), or an exit code with the message printed: EX_DATAERR for a bad
+ * name, 1 for no such domain, EX_TEMPFAIL for a store fault. */
+int ctl_find_domain(const char *name, char *domain_r);
+
 /* Read a password: --password-file FILE (first line) when given, else one
  * line from stdin (prompting without echo on a terminal). */
 int ctl_read_password(const char *file, char *buf, size_t size);

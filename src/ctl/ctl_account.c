@@ -93,18 +93,12 @@ int ctl_account_list(int argc, char **argv)
 {
 	char domain[ACCOUNT_NAME_MAX + 1];
 	const char *error;
-	bool exists;
+	int ret;
 
 	if (argc > 1)
 		return ctl_error(EX_USAGE, "usage: account list [DOMAIN]");
-	if (argc == 1) {
-		if (name_object_check(argv[0], domain, &error) < 0)
-			return ctl_error(EX_DATAERR, "%s", error);
-		if (store_domain_exists(domain, &exists, &error) < 0)
-			return ctl_error(EX_TEMPFAIL, "%s", error);
-		if (!exists)
-			return ctl_error(1, "no such domain: %s", domain);
-	}
+	if (argc == 1 && (ret = ctl_find_domain(argv[0], domain)) != 0)
+		return ret;
 	if (store_account_list(argc == 1 ? domain : NULL, print_account, NULL,
 			       &error) < 0)
 		return ctl_error(EX_TEMPFAIL, "%s", error);

@@ -49,10 +49,12 @@ int ctl_alias_list(int argc, char **argv)
 	unsigned int n = 0;
 	const char *error;
 
+	int ret;
+
 	if (argc > 1)
 		return ctl_error(EX_USAGE, "usage: alias list [DOMAIN]");
-	if (argc == 1 && name_object_check(argv[0], domain, &error) < 0)
-		return ctl_error(EX_DATAERR, "%s", error);
+	if (argc == 1 && (ret = ctl_find_domain(argv[0], domain)) != 0)
+		return ret;
 	if (store_alias_list(argc == 1 ? domain : NULL, print_pair, &n,
 			     &error) < 0)
 		return ctl_error(EX_TEMPFAIL, "%s", error);
@@ -79,8 +81,10 @@ int ctl_domain_alias(int argc, char **argv)
 		return 0;
 	}
 	if ((argc == 1 || argc == 2) && strcmp(argv[0], "list") == 0) {
-		if (argc == 2 && name_object_check(argv[1], domain, &error) < 0)
-			return ctl_error(EX_DATAERR, "%s", error);
+		int ret;
+
+		if (argc == 2 && (ret = ctl_find_domain(argv[1], domain)) != 0)
+			return ret;
 		if (store_domain_alias_list(argc == 2 ? domain : NULL, print_pair,
 					    &n, &error) < 0)
 			return ctl_error(EX_TEMPFAIL, "%s", error);

@@ -39,6 +39,24 @@ static void print_name(const char *name, void *ctx)
 	printf("%s\n", name);
 }
 
+int ctl_find_domain(const char *name, char *domain_r)
+{
+	char lower[ACCOUNT_NAME_MAX + 1];
+	struct domain_info info;
+	const char *error;
+	bool found;
+
+	if (name_object_check(name, lower, &error) < 0)
+		return ctl_error(EX_DATAERR, "%s", error);
+	if (store_domain_get(lower, &info, &found, &error) < 0)
+		return ctl_error(EX_TEMPFAIL, "%s", error);
+	if (!found)
+		return ctl_error(1, "no such domain: %s", lower);
+	/* a domain alias stands for its domain */
+	memcpy(domain_r, info.name, sizeof(info.name));
+	return 0;
+}
+
 int ctl_domain_list(int argc, char **argv)
 {
 	const char *error;
@@ -65,10 +83,20 @@ int ctl_domain_set(int argc, char **argv)
 			return ctl_error(EX_USAGE,
 					 "domain set: unknown setting '%s' (known: unified_account=ACCOUNT)",
 					 argv[i]);
+		char lower[ACCOUNT_NAME_MAX + 1];
+		struct domain_info info;
+		bool found = false;
+
 		v = argv[i] + 16;
 		if (domain_set_unified(argv[0], v, &error) < 0)
 			return ctl_error(1, "%s", error);
-		printf("%s: unified_account=%s\n", argv[0], v);
+		/* what is stored now, in its canonical form */
+		if (name_object_check(argv[0], lower, &error) < 0 ||
+		    store_domain_get(lower, &info, &found, &error) < 0)
+			return ctl_error(EX_TEMPFAIL, "%s", error);
+		if (!found)
+			return ctl_error(EX_TEMPFAIL, "domain %s went away", lower);
+		printf("%s: unified_account=%s\n", info.name, info.unified);
 	}
 	return 0;
 }
