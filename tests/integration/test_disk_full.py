@@ -2,11 +2,12 @@
 already stored; POP keeps serving what is there; freeing space (DELE+QUIT)
 makes delivery work again.  Needs root to mount a small tmpfs."""
 import os
+import smtplib
 import subprocess
 
 import pytest
 
-from conftest import USER, make_server
+from conftest import LMTP, USER, make_server
 
 
 @pytest.fixture
@@ -59,6 +60,38 @@ def test_full_disk_loses_nothing(tmp_path, small_disk):
         srv.ctl("deliver", USER, input=body)
         p = srv.pop()
         assert p.stat()[0] == stored - 5 + 1
+        p.quit()
+    finally:
+        assert srv.stop() == 0
+
+
+def test_full_disk_over_lmtp_is_a_temporary_failure(tmp_path, small_disk):
+    # an MTA delivering over LMTP sees 451 4.3.0 (it queues and retries),
+    # never 250 for a message that is not on disk
+    root = tmp_path / "srv"
+    root.mkdir()
+    srv = make_server(root, data_dir=str(small_disk / "data"), **LMTP)
+    srv.start()
+    try:
+        body = b"Subject: filler\r\n\r\n" + (b"z" * 78 + b"\r\n") * 2600
+        acked, reply = 0, None
+        client = srv.lmtp()
+        for _ in range(40):
+            try:
+                client.sendmail("mta@example.org", [f"{USER}@example.test"], body)
+                acked += 1
+            except smtplib.SMTPDataError as e:
+                reply = (e.smtp_code, e.smtp_error)
+                break
+        assert reply is not None, "the 3 MB disk never filled"
+        assert reply == (451, b"4.3.0 <jsmith@example.test> Temporary failure, try again later")
+        assert "disk full" in srv.log() or "No space left on device" in srv.log()
+        assert os.listdir(small_disk / "data" / "tmp") == []
+        # the session is still usable, and every acknowledged message is there
+        assert client.noop()[0] == 250
+        client.quit()
+        p = srv.pop()
+        assert p.stat()[0] == acked
         p.quit()
     finally:
         assert srv.stop() == 0
