@@ -1,20 +1,23 @@
 #!/bin/sh
 # tools/demo.sh - install what Postern needs, build it, set up an embedded
 # demo in ./demo (data, a domain, an account with a printed password, a
-# welcome message) and run posternd in the foreground on 127.0.0.1:1100.
+# welcome message) and run posternd in the foreground: POP3 on
+# 127.0.0.1:1100 (STLS) and 1995 (POP3S), LMTP on 127.0.0.1:2424.
 #
 #   ./tools/demo.sh            (Ctrl-C stops the server)
-#   POSTERN_DEMO_PORT=2110 ./tools/demo.sh
+#   POSTERN_DEMO_PORT=2110 POSTERN_DEMO_LMTP_PORT=2425 ./tools/demo.sh
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 . tools/deps.sh
 
-install_packages $BUILD_PACKAGES
+# swaks: the LMTP client the printed example uses
+install_packages $BUILD_PACKAGES swaks
 build_postern
 
 port=${POSTERN_DEMO_PORT:-1100}
 tls_port=${POSTERN_DEMO_TLS_PORT:-1995}
+lmtp_port=${POSTERN_DEMO_LMTP_PORT:-2424}
 demo=$top/demo
 mkdir -p "$demo"
 if [ ! -f "$demo/cert.pem" ]; then
@@ -29,6 +32,7 @@ cat > "$demo/postern.conf" <<CONF
 data_dir = $demo/data
 module_dir = $top/modules
 main_domain = example.test
+modules = pop, lmtp
 
 [log]
 level = info
@@ -41,6 +45,9 @@ key = $demo/key.pem
 [pop]
 listen = 127.0.0.1:$port
 tls_listen = 127.0.0.1:$tls_port
+
+[lmtp]
+listen = 127.0.0.1:$lmtp_port
 CONF
 
 ctl() { ./posternctl -c "$demo/postern.conf" "$@"; }
@@ -56,7 +63,8 @@ password=$(cat "$demo/password")
 
 cat <<MSG
 
-  Postern demo: POP3 with STLS on 127.0.0.1:$port, POP3S on 127.0.0.1:$tls_port
+  Postern demo: POP3 with STLS on 127.0.0.1:$port, POP3S on 127.0.0.1:$tls_port,
+  LMTP on 127.0.0.1:$lmtp_port
   Data in $demo/data, self-signed certificate $demo/cert.pem
   Account: demo@example.test   password: $password
 
@@ -65,6 +73,7 @@ cat <<MSG
     curl pop3://127.0.0.1:$port/1 -u demo:$password         # fetch message 1
     curl --cacert demo/cert.pem pop3s://127.0.0.1:$tls_port/1 -u demo:$password
     curl --ssl-reqd --cacert demo/cert.pem pop3://127.0.0.1:$port/1 -u demo:$password
+    swaks --protocol LMTP --server 127.0.0.1:$lmtp_port --to demo@example.test   # deliver over LMTP
     ./posternctl -c demo/postern.conf deliver demo < some-message.eml
 
   Ctrl-C stops the server.
