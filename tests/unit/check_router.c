@@ -544,6 +544,30 @@ START_TEST(test_main_domain)
 }
 END_TEST
 
+START_TEST(test_main_domain_is_a_domain_alias)
+{
+	/* an admin who calls the domain by its other name in the
+	 * configuration: bare names must still find their accounts */
+	snprintf(fx.main_domain, sizeof(fx.main_domain), "example.net");
+	assert_route("jsmith", NULL, "jsmith@example.com", ROUTE_ACCOUNT,
+		     "main_domain naming a domain alias stands for its domain");
+	assert_route("sales", NULL, "bob@example.com", ROUTE_ALIAS,
+		     "with main_domain a domain alias, account aliases work");
+	snprintf(fx.main_domain, sizeof(fx.main_domain), "client1.net");
+	assert_route("abcdef", NULL, "cl1@client1.com", ROUTE_UNIFIED,
+		     "and so does the unified account");
+}
+END_TEST
+
+START_TEST(test_main_domain_missing)
+{
+	snprintf(fx.main_domain, sizeof(fx.main_domain), "gone.example");
+	assert_refused("jsmith", NULL, ROUTE_UNKNOWN,
+		       "no such domain: gone.example",
+		       "main_domain naming no domain says so");
+}
+END_TEST
+
 START_TEST(test_store_fault_is_temporary)
 {
 	struct route r;
@@ -591,6 +615,8 @@ static Suite *router_suite(void)
 	tcase_add_test(tc, test_domain_alias_removed);
 	tcase_add_test(tc, test_binding_moved_and_removed);
 	tcase_add_test(tc, test_main_domain);
+	tcase_add_test(tc, test_main_domain_is_a_domain_alias);
+	tcase_add_test(tc, test_main_domain_missing);
 	tcase_add_test(tc, test_store_fault_is_temporary);
 	tcase_add_test(tc, test_rule_names);
 	suite_add_tcase(s, tc);
