@@ -399,14 +399,16 @@ unsigned int delivery_data_finish(struct delivery *d)
 	struct store_target *st;
 	const char *error = NULL;
 	unsigned int delivered = 0;
-	uint64_t skip = d->targets[0].prefix.len;
+	uint64_t skip;
 	bool too_big;
 	int ret;
 
+	/* also with no recipient, when there is no first copy to look at */
 	if (d->writer == NULL) {
 		set_all(d, DELIVERY_BAD_MESSAGE, "no message was started");
 		return 0;
 	}
+	skip = d->targets[0].prefix.len;
 	if (d->too_big || d->data_error != NULL) {
 		char err[128];
 

@@ -990,6 +990,28 @@ START_TEST(test_free_mid_data)
 }
 END_TEST
 
+START_TEST(test_finish_without_begin)
+{
+	struct delivery *d = delivery_new("a@remote.example", NULL, MAX_SIZE);
+
+	/* a protocol module that reaches the end of DATA after every
+	 * recipient was refused: nothing happens, nothing breaks */
+	ck_assert_msg(delivery_data_finish(d) == 0,
+		      "a delivery with no recipient delivered something");
+	delivery_data_write(d, "x", 1);
+	delivery_data_abort(d);
+	delivery_free(&d);
+
+	d = delivery_new("a@remote.example", NULL, MAX_SIZE);
+	add_ok(d, "jsmith@example.com", 0);
+	ck_assert_msg(delivery_data_finish(d) == 0,
+		      "a message that never began was delivered");
+	assert_result(d, 0, DELIVERY_BAD_MESSAGE, NULL, "no message begun");
+	delivery_free(&d);
+	assert_nothing_stored("never begun");
+}
+END_TEST
+
 static Suite *delivery_suite(void)
 {
 	Suite *s = suite_create("delivery");
@@ -1024,6 +1046,7 @@ static Suite *delivery_suite(void)
 	tcase_add_test(tc, test_empty_message);
 	tcase_add_test(tc, test_abort_mid_data);
 	tcase_add_test(tc, test_free_mid_data);
+	tcase_add_test(tc, test_finish_without_begin);
 	suite_add_tcase(s, tc);
 	return s;
 }
