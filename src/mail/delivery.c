@@ -199,6 +199,7 @@ enum delivery_status delivery_add_recipient(struct delivery *d,
 {
 	char mailbox[MAILBOX_NAME_MAX + 1] = "INBOX";
 	enum delivery_status st;
+	const char *pct;
 	struct target *t;
 	struct rcpt *r;
 	struct route route;
@@ -235,10 +236,14 @@ enum delivery_status delivery_add_recipient(struct delivery *d,
 	r->address = xstrdup(address);
 	r->target = target_for(d, &route.account, mailbox);
 	t = &d->targets[r->target];
-	/* the address as it was written, with the domain it was taken in
+	/* the address as it was written; the Router's "name%domain" form
+	 * as the name@domain it stands for; with the domain it was taken in
 	 * when it had none (posternctl deliver jsmith) */
 	if (strchr(address, '@') != NULL)
 		buf_printf(&t->prefix, "X-Real-To: <%s>\r\n", address);
+	else if ((pct = strrchr(address, '%')) != NULL)
+		buf_printf(&t->prefix, "X-Real-To: <%.*s@%s>\r\n",
+			   (int)(pct - address), address, pct + 1);
 	else
 		buf_printf(&t->prefix, "X-Real-To: <%s@%s>\r\n", address,
 			   route.account.domain);

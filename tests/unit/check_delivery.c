@@ -380,6 +380,22 @@ START_TEST(test_bare_recipient_gets_its_domain)
 }
 END_TEST
 
+START_TEST(test_percent_recipient_stamped_as_address)
+{
+	char *text;
+
+	/* the Router's name%domain form is name@domain: the stamp must not
+	 * become "jsmith%example.com@example.com", an address nobody wrote */
+	deliver_ok("a@remote.example", RCPTS("jsmith%example.com"),
+		   "S: x\n\nbody\n");
+	text = only_message(&jsmith, "INBOX");
+	assert_text(text, "Return-Path: <a@remote.example>\r\n"
+		    "X-Real-To: <jsmith@example.com>\r\nS: x\r\n\r\nbody\r\n",
+		    "name%domain is stamped as name@domain");
+	free(text);
+}
+END_TEST
+
 /* ---- copies ---- */
 
 START_TEST(test_unified_two_addresses_one_copy)
@@ -1023,6 +1039,7 @@ static Suite *delivery_suite(void)
 	tcase_add_test(tc, test_recipient_as_written);
 	tcase_add_test(tc, test_null_sender);
 	tcase_add_test(tc, test_bare_recipient_gets_its_domain);
+	tcase_add_test(tc, test_percent_recipient_stamped_as_address);
 	tcase_add_test(tc, test_unified_two_addresses_one_copy);
 	tcase_add_test(tc, test_alias_and_account_one_copy);
 	tcase_add_test(tc, test_different_accounts_one_copy_each);
