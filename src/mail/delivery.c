@@ -129,7 +129,7 @@ static void dma_mailbox(const struct delivery *d, const struct route *r,
 	const char *error;
 	bool found;
 
-	strcpy(mailbox_r, "INBOX");
+	snprintf(mailbox_r, MAILBOX_NAME_MAX + 1, "%s", "INBOX");
 	if (name_mailbox_check(r->mailbox, &error) < 0 ||
 	    store_mailbox_find(&r->account, r->mailbox, &mb, &found, &error) < 0 ||
 	    !found)
