@@ -748,6 +748,57 @@ START_TEST(test_unknown_and_bad_recipients)
 }
 END_TEST
 
+START_TEST(test_store_fault_defers)
+{
+	struct delivery *d = delivery_new("a@remote.example", NULL, MAX_SIZE);
+	const char *error = NULL;
+	enum delivery_status st;
+
+	store_close();
+	st = delivery_add_recipient(d, "jsmith@example.com", 0, &error);
+	ck_assert_msg(st == DELIVERY_TEMPFAIL,
+		      "a store fault must defer the recipient (451), not "
+		      "bounce it: %s", status_name(st));
+	ck_assert_msg(error != NULL && error[0] != '\0',
+		      "a store fault needs a reason for the log");
+	delivery_free(&d);
+	admin_ok(store_open(fx.data_dir, &error), "store_open", error);
+}
+END_TEST
+
+START_TEST(test_target_gone_before_the_end)
+{
+	struct delivery *d;
+	const char *error = NULL;
+	uint32_t messages;
+
+	/* routed at RCPT, gone by the end of DATA */
+	grant(&jsmith, "lists", "anyone", ACL_POST);
+	d = start("a@remote.example",
+		  RCPTS("jsmith#lists@example.com", "eve@other.org",
+			"bob@example.com"));
+	feed(d, "S: x\n\nbody\n", 4);
+	admin_ok(store_mailbox_del(&jsmith, "lists", &messages, &error),
+		 "mailbox del", error);
+	admin_ok(account_del("eve@other.org", &error), "account del", error);
+	ck_assert_uint_eq(delivery_data_finish(d), 1);
+	assert_result(d, 0, DELIVERY_TEMPFAIL,
+		      "mailbox lists of jsmith@example.com was removed",
+		      "a mailbox removed meanwhile defers: the next attempt "
+		      "chooses the INBOX");
+	assert_result(d, 1, DELIVERY_UNKNOWN,
+		      "account eve@other.org was removed",
+		      "an account removed meanwhile bounces");
+	assert_result(d, 2, DELIVERY_OK, "", "the others get theirs");
+	delivery_free(&d);
+	ck_assert_msg(count_in(&jsmith, "INBOX", NULL) == 0,
+		      "jsmith's copy did not go elsewhere on its own");
+	ck_assert_msg(files_in("bodies") == 1, "the copies nobody took were "
+		      "left on disk");
+	ck_assert_msg(files_in("tmp") == 0, "a file was left in tmp/");
+}
+END_TEST
+
 /* ---- quota ---- */
 
 START_TEST(test_quota_announced_size)
@@ -772,6 +823,14 @@ START_TEST(test_quota_announced_size)
 		      "an account without quota and a size that fits pass");
 	delivery_free(&d);
 	assert_nothing_stored("recipients only");
+
+	/* whether the sender retries or bounces is the admin's choice */
+	fx.set.quota_full_tempfail = true;
+	ck_assert_msg(delivery_quota_temporary(),
+		      "quota_full = tempfail makes a full mailbox temporary");
+	fx.set.quota_full_tempfail = false;
+	ck_assert_msg(!delivery_quota_temporary(),
+		      "quota_full = reject makes a full mailbox permanent");
 }
 END_TEST
 
@@ -1054,6 +1113,8 @@ static Suite *delivery_suite(void)
 	tcase_add_test(tc, test_dma_missing_mailbox_goes_to_inbox);
 	tcase_add_test(tc, test_dma_and_inbox_of_one_account);
 	tcase_add_test(tc, test_unknown_and_bad_recipients);
+	tcase_add_test(tc, test_store_fault_defers);
+	tcase_add_test(tc, test_target_gone_before_the_end);
 	tcase_add_test(tc, test_quota_announced_size);
 	tcase_add_test(tc, test_quota_used_counts);
 	tcase_add_test(tc, test_quota_at_finish);
