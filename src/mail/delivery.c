@@ -129,7 +129,7 @@ static void dma_mailbox(const struct delivery *d, const struct route *r,
 	const char *error;
 	bool found;
 
-	strcpy(mailbox_r, "INBOX");
+	snprintf(mailbox_r, MAILBOX_NAME_MAX + 1, "%s", "INBOX");
 	if (name_mailbox_check(r->mailbox, &error) < 0 ||
 	    store_mailbox_find(&r->account, r->mailbox, &mb, &found, &error) < 0 ||
 	    !found)
@@ -199,6 +199,7 @@ enum delivery_status delivery_add_recipient(struct delivery *d,
 {
 	char mailbox[MAILBOX_NAME_MAX + 1] = "INBOX";
 	enum delivery_status st;
+	const char *pct;
 	struct target *t;
 	struct rcpt *r;
 	struct route route;
@@ -235,10 +236,14 @@ enum delivery_status delivery_add_recipient(struct delivery *d,
 	r->address = xstrdup(address);
 	r->target = target_for(d, &route.account, mailbox);
 	t = &d->targets[r->target];
-	/* the address as it was written, with the domain it was taken in
+	/* the address as it was written; the Router's "name%domain" form
+	 * as the name@domain it stands for; with the domain it was taken in
 	 * when it had none (posternctl deliver jsmith) */
 	if (strchr(address, '@') != NULL)
 		buf_printf(&t->prefix, "X-Real-To: <%s>\r\n", address);
+	else if ((pct = strrchr(address, '%')) != NULL)
+		buf_printf(&t->prefix, "X-Real-To: <%.*s@%s>\r\n",
+			   (int)(pct - address), address, pct + 1);
 	else
 		buf_printf(&t->prefix, "X-Real-To: <%s@%s>\r\n", address,
 			   route.account.domain);
@@ -399,14 +404,16 @@ unsigned int delivery_data_finish(struct delivery *d)
 	struct store_target *st;
 	const char *error = NULL;
 	unsigned int delivered = 0;
-	uint64_t skip = d->targets[0].prefix.len;
+	uint64_t skip;
 	bool too_big;
 	int ret;
 
+	/* also with no recipient, when there is no first copy to look at */
 	if (d->writer == NULL) {
 		set_all(d, DELIVERY_BAD_MESSAGE, "no message was started");
 		return 0;
 	}
+	skip = d->targets[0].prefix.len;
 	if (d->too_big || d->data_error != NULL) {
 		char err[128];
 

@@ -142,8 +142,8 @@ enum route_result router_resolve(const char *address, const char *local_ip,
 				 struct route *route_r, const char **error_r)
 {
 	char local[LOCAL_PART_MAX + 1], dname[ACCOUNT_NAME_MAX + 1];
-	char domain[ACCOUNT_NAME_MAX + 1];
 	const char *sep = strrchr(address, '@');
+	struct domain_info info;
 	enum route_result res;
 	size_t llen;
 	bool found;
@@ -163,22 +163,20 @@ enum route_result router_resolve(const char *address, const char *local_ip,
 
 	/* the domain (1) */
 	if (sep == NULL) {
-		if ((res = router_default_domain(local_ip, domain, error_r)) != ROUTE_OK)
+		if ((res = router_default_domain(local_ip, dname, error_r)) != ROUTE_OK)
 			return res;
-	} else {
-		struct domain_info info;
-
-		if (name_object_check(sep + 1, dname, error_r) < 0)
-			return ROUTE_BAD_ADDRESS;
-		/* a domain alias stands for its domain */
-		if (store_domain_get(dname, &info, &found, error_r) < 0)
-			return ROUTE_TEMPFAIL;
-		if (!found) {
-			snprintf(errbuf, sizeof(errbuf), "no such domain: %s", dname);
-			*error_r = errbuf;
-			return ROUTE_UNKNOWN;
-		}
-		memcpy(domain, info.name, sizeof(domain));
+	} else if (name_object_check(sep + 1, dname, error_r) < 0) {
+		return ROUTE_BAD_ADDRESS;
 	}
-	return resolve_local(local, domain, route_r, error_r);
+	/* a domain alias stands for its domain, also when main_domain names
+	 * one; and a main_domain naming no domain is said so, not blamed on
+	 * the user */
+	if (store_domain_get(dname, &info, &found, error_r) < 0)
+		return ROUTE_TEMPFAIL;
+	if (!found) {
+		snprintf(errbuf, sizeof(errbuf), "no such domain: %s", dname);
+		*error_r = errbuf;
+		return ROUTE_UNKNOWN;
+	}
+	return resolve_local(local, info.name, route_r, error_r);
 }
