@@ -170,6 +170,23 @@ static unsigned int target_for(struct delivery *d, const struct account *account
 	return d->tcount++;
 }
 
+/* Is `address` one of the space-separated addresses in list? */
+static bool realto_has(const struct buf *list, const char *address)
+{
+	size_t len = strlen(address);
+	const char *p = list->data, *end = list->data + list->len;
+
+	while (p != NULL && p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t n = sp != NULL ? (size_t)(sp - p) : (size_t)(end - p);
+
+		if (n == len && memcmp(p, address, len) == 0)
+			return true;
+		p = sp != NULL ? sp + 1 : NULL;
+	}
+	return false;
+}
+
 static enum delivery_status check_quota(const struct account *account,
 					uint64_t size, const char **error_r)
 {
@@ -236,6 +253,10 @@ enum delivery_status delivery_add_recipient(struct delivery *d,
 	r->address = xstrdup(address);
 	r->target = target_for(d, &route.account, mailbox);
 	t = &d->targets[r->target];
+	/* the same address twice (an MTA that did not collapse them, or
+	 * JSmith and jsmith): one stamp, one copy */
+	if (realto_has(&t->realto, route.address))
+		return DELIVERY_OK;
 	/* the address as it was written; the Router's "name%domain" form
 	 * as the name@domain it stands for; with the domain it was taken in
 	 * when it had none (posternctl deliver jsmith) */

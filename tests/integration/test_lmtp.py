@@ -176,13 +176,10 @@ def test_recipient_address_forms(lmtp_server):
     assert r.cmd("DATA").startswith(b"354")
     r.send(b"Subject: forms\r\n\r\nx\r\n.\r\n")
     assert all(line.startswith(b"250 2.0.0") for line in replies(r, 5))
-    # one copy, stamped for every recipient as it was written
+    # one copy, stamped once: five ways of writing one address are one
+    # recipient
     [msg] = retr_all(lmtp_server)
     assert msg.startswith(b"Return-Path: <bob@example.org>\r\n"
-                          b"X-Real-To: <jsmith@example.test>\r\n"
-                          b"X-Real-To: <jsmith@example.test>\r\n"
-                          b"X-Real-To: <jsmith@example.test>\r\n"
-                          b"X-Real-To: <JSmith@Example.TEST>\r\n"
                           b"X-Real-To: <jsmith@example.test>\r\n"
                           b"Subject: forms\r\n")
 
