@@ -4,7 +4,8 @@
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
   libssl-dev libev-dev libsasl2-dev libsasl2-modules liblmdb-dev
   libcrypt-dev libinih-dev openssl"
-TEST_PACKAGES="check python3 python3-pytest python3-lmdb curl fetchmail mpop swaks lmdb-utils fail2ban iproute2"
+TEST_PACKAGES="check python3 python3-pytest python3-lmdb curl fetchmail mpop swaks lmdb-utils fail2ban iproute2
+  postfix"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then
@@ -26,6 +27,15 @@ install_packages() {
 	[ -z "$missing" ] && return 0
 	echo "postern: installing Debian packages:$missing"
 	as_root apt-get update -qq
+	# postfix is here for the test that runs a private Postfix instance:
+	# "No configuration" keeps the package from setting up a system mail
+	# server (no /etc/postfix/main.cf, nothing on port 25)
+	case " $missing " in
+	*" postfix "*)
+		echo "postfix postfix/main_mailer_type select No configuration" |
+			as_root debconf-set-selections
+		;;
+	esac
 	# shellcheck disable=SC2086
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
 	# fail2ban is here for its regex tester only: where installing it
@@ -34,6 +44,19 @@ install_packages() {
 	*" fail2ban "*)
 		if command -v systemctl >/dev/null 2>&1; then
 			as_root systemctl disable --now fail2ban >/dev/null 2>&1 || true
+		fi
+		;;
+	esac
+	# and where the postinst started the system Postfix anyway (systemd,
+	# or an init.d without a policy-rc.d that forbids it), stop it again
+	case " $missing " in
+	*" postfix "*)
+		if command -v systemctl >/dev/null 2>&1 &&
+			[ -d /run/systemd/system ]; then
+			as_root systemctl disable --now postfix >/dev/null 2>&1 || true
+		fi
+		if as_root postfix status >/dev/null 2>&1; then
+			as_root postfix stop >/dev/null 2>&1 || true
 		fi
 		;;
 	esac
