@@ -50,14 +50,12 @@ static void reply_for(struct lmtp_session *s, const char *addr,
 	}
 }
 
-static void data_end(void *session)
+/* Every copy is on disk and committed (or refused): the replies. */
+static void data_stored(void *session, unsigned int delivered)
 {
 	struct lmtp_session *s = session;
-	unsigned int delivered;
 	const char *error, *first_error = NULL;
 
-	s->in_data = false;
-	delivered = delivery_data_finish(s->delivery);
 	for (unsigned int i = 0; i < s->rcpt_count; i++) {
 		enum delivery_status st = delivery_result(s->delivery, i, &error);
 
@@ -77,6 +75,19 @@ static void data_end(void *session)
 			 s->messages, s->sender, (unsigned long long)s->data_octets,
 			 delivered, s->rcpt_count, first_error);
 	lmtp_reset(s);
+	/* the next command (often pipelined right after the ".") now */
+	conn_release(s->conn);
+}
+
+static void data_end(void *session)
+{
+	struct lmtp_session *s = session;
+
+	s->in_data = false;
+	/* the files are synced off the loop and committed with whatever
+	 * else finishes now; nothing more is read until the replies are out */
+	conn_hold(s->conn);
+	delivery_data_finish(s->delivery, data_stored, s);
 }
 
 void lmtp_cmd_data(struct lmtp_session *s, char *args)

@@ -116,7 +116,8 @@ int ctl_deliver(int argc, char **argv)
 			break;
 		delivery_data_write(d, buf, (size_t)n);
 	}
-	delivery_data_finish(d);
+	/* posternctl has no delivery threads: stored before this returns */
+	delivery_data_finish(d, NULL, NULL);
 	for (unsigned int r = 0; r < delivery_recipient_count(d); r++) {
 		enum delivery_status st = delivery_result(d, r, &error);
 

@@ -350,6 +350,7 @@ static void flush(struct conn *c)
 static bool can_dispatch(const struct conn *c)
 {
 	return !c->dead && !c->closing && !c->delayed && c->cont == NULL &&
+	       c->holds == 0 &&
 	       (c->login == NULL || c->login->done == NULL) &&
 	       c->out_bytes < OUT_HIGH && c->out_files == 0 &&
 	       c->tls != TLS_HANDSHAKE && !c->starttls_pending;
@@ -358,6 +359,20 @@ static bool can_dispatch(const struct conn *c)
 void conn_set_max_line(struct conn *c, size_t max_line)
 {
 	linereader_set_max(&c->in, max_line);
+}
+
+void conn_hold(struct conn *c)
+{
+	c->holds++;
+}
+
+void conn_release(struct conn *c)
+{
+	if (c->holds == 0 || --c->holds > 0)
+		return;
+	/* resume from the loop, never inside the module's own call: the
+	 * write watcher's callback runs input and output as usual */
+	ev_feed_event(host_loop(), &c->wio, EV_WRITE);
 }
 
 void conn_read_dotted(struct conn *c, conn_data_fn *data, conn_data_end_fn *end)

@@ -68,6 +68,7 @@ struct conn {
 	conn_data_end_fn *data_end;
 	struct dotread dr;
 	size_t data_held;	/* octets dotread held back: wait for more */
+	unsigned int holds;	/* conn_hold: nothing reaches the module */
 	/* output */
 	struct oseg *head, *tail;
 	size_t out_bytes;

@@ -20,6 +20,7 @@
 #include "mail/auth_cache.h"
 #include "host/sasl.h"
 #include "host/tls.h"
+#include "host/delivery_pool.h"
 #include "host/verify_pool.h"
 #include "host/workers.h"
 #include "lib/config.h"
@@ -280,6 +281,9 @@ static int exit_cleanly(int status)
 	const char *error;
 
 	modules_unload();
+	/* the sessions are gone: deliveries still under way finish and are
+	 * freed (nobody is told), before the store closes */
+	delivery_pool_stop();
 	verify_pool_stop();
 	if (store_is_open() && store_seen_flush(&error) < 0)
 		log_msg(LOG_WARNING, "STORE", "cannot record Seen flags: %s", error);
@@ -307,7 +311,8 @@ static int serve(void)
 	const char *error;
 
 	store_seen_defer(true);
-	if (verify_pool_start(loop, auth_set.verify_threads, &error) < 0) {
+	if (verify_pool_start(loop, auth_set.verify_threads, &error) < 0 ||
+	    delivery_pool_start(loop, settings.delivery_threads, &error) < 0) {
 		log_msg(LOG_ERROR, "HOST", "%s", error);
 		return -1;
 	}

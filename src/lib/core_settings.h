@@ -23,6 +23,8 @@ struct core_settings {
 	 * sender retries) or "reject" (552 5.2.2, it bounces) */
 	char *quota_full;
 	bool quota_full_tempfail;
+	/* threads per serving process that fsync deliveries (0: on the loop) */
+	unsigned int delivery_threads;
 	/* [auth] cleartext_secrets: keep a plaintext-equivalent copy of new
 	 * passwords for CRAM-MD5 and APOP (posternctl writes it) */
 	bool cleartext_secrets;

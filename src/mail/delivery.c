@@ -19,6 +19,7 @@
 #include "lib/core_settings.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "mail/delivery_backend.h"
 #include "mail/router.h"
 #include "store/body.h"
 #include "store/store_ops.h"
@@ -53,7 +54,32 @@ struct delivery {
 	struct body_writer *writer;	/* the first copy, while data comes */
 	bool data_started, too_big;
 	char *data_error;		/* an I/O failure while writing */
+	/* delivery_data_finish to report (delivery_backend.h) */
+	delivery_done_fn *done;
+	void *done_ctx;
+	bool finishing;			/* handed to the backend */
+	bool orphaned;			/* freed meanwhile: free at report */
+	bool failed;			/* outcome set by files or commit */
+	struct store_target *st;	/* the commit's targets and results */
+	struct delivery *next;		/* the backend's queues */
 };
+
+static const struct delivery_backend *backend;
+
+void delivery_set_backend(const struct delivery_backend *b)
+{
+	backend = b;
+}
+
+struct delivery *delivery_next(const struct delivery *d)
+{
+	return d->next;
+}
+
+void delivery_set_next(struct delivery *d, struct delivery *next)
+{
+	d->next = next;
+}
 
 bool delivery_quota_temporary(void)
 {
@@ -88,12 +114,26 @@ void delivery_data_abort(struct delivery *d)
 	d->data_started = false;
 }
 
+static void delivery_destroy(struct delivery *d);
+
 void delivery_free(struct delivery **dp)
 {
 	struct delivery *d = *dp;
 
 	if (d == NULL)
 		return;
+	*dp = NULL;
+	if (d->finishing) {
+		/* the backend's threads hold it: the message is stored all
+		 * the same, and the report frees it instead of calling done */
+		d->orphaned = true;
+		return;
+	}
+	delivery_destroy(d);
+}
+
+static void delivery_destroy(struct delivery *d)
+{
 	delivery_data_abort(d);
 	for (unsigned int i = 0; i < d->count; i++) {
 		free(d->rcpts[i].address);
@@ -108,8 +148,8 @@ void delivery_free(struct delivery **dp)
 	free(d->return_path);
 	free(d->local_ip);
 	free(d->data_error);
+	free(d->st);
 	free(d);
-	*dp = NULL;
 }
 
 unsigned int delivery_recipient_count(const struct delivery *d)
@@ -339,7 +379,7 @@ static void set_all(struct delivery *d, enum delivery_status st,
 static int copy_body(struct delivery *d, struct target *t, uint64_t skip,
 		     const char **error_r)
 {
-	static char err[BODY_PATH_MAX + 64];
+	static _Thread_local char err[BODY_PATH_MAX + 64];
 	struct body_writer *w;
 	char buf[65536];
 	int fd = body_open(d->targets[0].body.id);
@@ -420,19 +460,26 @@ static enum delivery_status target_status(enum store_target_result res,
 	return DELIVERY_TEMPFAIL;
 }
 
-unsigned int delivery_data_finish(struct delivery *d)
+/* Every recipient gets the same outcome (a failure before the commit). */
+static void fail_all(struct delivery *d, enum delivery_status st,
+		     const char *error)
 {
-	struct store_target *st;
+	set_all(d, st, error);
+	delivery_data_abort(d);
+	d->failed = true;
+}
+
+bool delivery_run_files(struct delivery *d)
+{
 	const char *error = NULL;
-	unsigned int delivered = 0;
 	uint64_t skip;
 	bool too_big;
 	int ret;
 
 	/* also with no recipient, when there is no first copy to look at */
 	if (d->writer == NULL) {
-		set_all(d, DELIVERY_BAD_MESSAGE, "no message was started");
-		return 0;
+		fail_all(d, DELIVERY_BAD_MESSAGE, "no message was started");
+		return false;
 	}
 	skip = d->targets[0].prefix.len;
 	if (d->too_big || d->data_error != NULL) {
@@ -442,78 +489,140 @@ unsigned int delivery_data_finish(struct delivery *d)
 			snprintf(err, sizeof(err),
 				 "message larger than the limit of %llu octets",
 				 (unsigned long long)d->max_size);
-		set_all(d, d->too_big ? DELIVERY_TOO_BIG : DELIVERY_TEMPFAIL,
-			d->too_big ? err : d->data_error);
-		delivery_data_abort(d);
-		return 0;
+		fail_all(d, d->too_big ? DELIVERY_TOO_BIG : DELIVERY_TEMPFAIL,
+			 d->too_big ? err : d->data_error);
+		return false;
 	}
 	ret = body_writer_finish(d->writer, &d->targets[0].body, &error);
 	too_big = d->writer->too_big;
 	free(d->writer);
 	d->writer = NULL;
 	if (ret < 0) {
-		set_all(d, too_big ? DELIVERY_TOO_BIG : DELIVERY_TEMPFAIL, error);
-		delivery_data_abort(d);
-		return 0;
+		fail_all(d, too_big ? DELIVERY_TOO_BIG : DELIVERY_TEMPFAIL, error);
+		return false;
 	}
 	d->targets[0].have_body = true;
 	if (d->targets[0].body.size <= skip) {
-		set_all(d, DELIVERY_BAD_MESSAGE, "empty message");
-		delivery_data_abort(d);
-		return 0;
+		fail_all(d, DELIVERY_BAD_MESSAGE, "empty message");
+		return false;
 	}
 	for (unsigned int i = 1; i < d->tcount; i++) {
 		if (copy_body(d, &d->targets[i], skip, &error) < 0) {
-			set_all(d, DELIVERY_TEMPFAIL, error);
-			delivery_data_abort(d);
-			return 0;
+			fail_all(d, DELIVERY_TEMPFAIL, error);
+			return false;
 		}
 	}
-
-	st = xcalloc(d->tcount, sizeof(*st));
+	d->st = xcalloc(d->tcount, sizeof(*d->st));
 	for (unsigned int i = 0; i < d->tcount; i++) {
-		st[i].account = &d->targets[i].account;
-		st[i].mailbox = d->targets[i].mailbox;
-		st[i].body = &d->targets[i].body;
-		st[i].realto = buf_cstr(&d->targets[i].realto);
+		d->st[i].account = &d->targets[i].account;
+		d->st[i].mailbox = d->targets[i].mailbox;
+		d->st[i].body = &d->targets[i].body;
+		d->st[i].realto = buf_cstr(&d->targets[i].realto);
 	}
-	if (store_deliver(st, d->tcount, &error) < 0) {
-		log_msg(LOG_ERROR, "DELIVER", "cannot store a message from <%s>: %s",
-			d->return_path, error);
-		set_all(d, DELIVERY_TEMPFAIL, error);
-		free(st);
-		delivery_data_abort(d);
-		return 0;
-	}
-	for (unsigned int i = 0; i < d->count; i++) {
-		struct rcpt *r = &d->rcpts[i];
-		struct target *t = &d->targets[r->target];
-		const char *why = "";
+	return true;
+}
 
-		r->status = target_status(st[r->target].result, t, &why);
-		free(r->error);
-		r->error = r->status == DELIVERY_OK ? NULL : xstrdup(why);
-		if (r->status == DELIVERY_OK) {
-			delivered++;
-			log_msg(LOG_INFO, "DELIVER",
-				"from <%s> to <%s>: %s@%s %s uid %u, %u octets",
-				d->return_path, r->address, t->account.name,
-				t->account.domain, t->mailbox, st[r->target].uid,
-				t->body.size);
-		} else {
-			log_msg(LOG_NOTICE, "DELIVER", "from <%s> to <%s>: not delivered: %s",
-				d->return_path, r->address, why);
+/* How many store targets, in all, may one commit take: a bound on the
+ * transaction (and on its array), far above what arrives at once. */
+#define COMMIT_TARGETS_MAX 4096
+
+void delivery_run_commit(struct delivery **list, size_t count)
+{
+	struct store_target *all;
+	size_t n = 0, at = 0;
+	const char *error;
+
+	for (size_t i = 0; i < count; i++)
+		n += list[i]->tcount;
+	if (n > COMMIT_TARGETS_MAX && count > 1) {
+		/* split: half, then the rest */
+		delivery_run_commit(list, count / 2);
+		delivery_run_commit(list + count / 2, count - count / 2);
+		return;
+	}
+	all = xcalloc(n, sizeof(*all));
+	for (size_t i = 0; i < count; i++) {
+		memcpy(all + at, list[i]->st, list[i]->tcount * sizeof(*all));
+		at += list[i]->tcount;
+	}
+	if (store_deliver(all, n, &error) < 0) {
+		for (size_t i = 0; i < count; i++)
+			fail_all(list[i], DELIVERY_TEMPFAIL, error);
+		free(all);
+		return;
+	}
+	at = 0;
+	for (size_t i = 0; i < count; i++) {
+		memcpy(list[i]->st, all + at, list[i]->tcount * sizeof(*all));
+		at += list[i]->tcount;
+	}
+	free(all);
+}
+
+void delivery_run_report(struct delivery *d)
+{
+	unsigned int delivered = 0;
+
+	d->finishing = false;
+	if (d->failed) {
+		/* the first recipient's reason says what went wrong for all */
+		if (d->count > 0 && d->rcpts[0].status == DELIVERY_TEMPFAIL)
+			log_msg(LOG_ERROR, "DELIVER", "cannot store a message from <%s>: %s",
+				d->return_path, d->rcpts[0].error);
+	} else {
+		for (unsigned int i = 0; i < d->count; i++) {
+			struct rcpt *r = &d->rcpts[i];
+			struct target *t = &d->targets[r->target];
+			const char *why = "";
+
+			r->status = target_status(d->st[r->target].result, t, &why);
+			free(r->error);
+			r->error = r->status == DELIVERY_OK ? NULL : xstrdup(why);
+			if (r->status == DELIVERY_OK) {
+				delivered++;
+				log_msg(LOG_INFO, "DELIVER",
+					"from <%s> to <%s>: %s@%s %s uid %u, %u octets",
+					d->return_path, r->address, t->account.name,
+					t->account.domain, t->mailbox,
+					d->st[r->target].uid, t->body.size);
+			} else {
+				log_msg(LOG_NOTICE, "DELIVER",
+					"from <%s> to <%s>: not delivered: %s",
+					d->return_path, r->address, why);
+			}
+		}
+		/* copies nobody took stay out of the store: remove their files */
+		for (unsigned int i = 0; i < d->tcount; i++) {
+			if (d->st[i].result != STORE_TARGET_OK)
+				body_unlink(d->targets[i].body.id);
+			d->targets[i].have_body = false;
 		}
 	}
-	/* copies nobody took stay out of the store: remove their files */
-	for (unsigned int i = 0; i < d->tcount; i++) {
-		if (st[i].result != STORE_TARGET_OK)
-			body_unlink(d->targets[i].body.id);
-		d->targets[i].have_body = false;
-	}
-	free(st);
+	free(d->st);
+	d->st = NULL;
 	d->data_started = false;
-	return delivered;
+	d->failed = false;
+	if (d->orphaned) {
+		delivery_destroy(d);
+		return;
+	}
+	if (d->done != NULL)
+		d->done(d->done_ctx, delivered);
+}
+
+void delivery_data_finish(struct delivery *d, delivery_done_fn *done, void *ctx)
+{
+	d->done = done;
+	d->done_ctx = ctx;
+	d->failed = false;
+	d->finishing = true;
+	if (backend != NULL && d->writer != NULL) {
+		backend->submit(d);
+		return;
+	}
+	if (delivery_run_files(d))
+		delivery_run_commit(&d, 1);
+	delivery_run_report(d);
 }
 
 enum delivery_status delivery_result(const struct delivery *d, unsigned int i,

@@ -14,7 +14,8 @@
 #include "store/body.h"
 #include "store/store.h"
 
-static char errbuf[BODY_PATH_MAX + 200];
+/* per thread: bodies are finished on posternd's delivery threads */
+static _Thread_local char errbuf[BODY_PATH_MAX + 200];
 
 static const char *io_error(const char *what, const char *path, int err)
 {

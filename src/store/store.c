@@ -2,6 +2,7 @@
 #include "build-config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,38 @@ static MDB_env *env;
 static size_t initial_map_size = STORE_MAP_INITIAL;
 static MDB_dbi dbis[DB_COUNT];
 static char *data_dir;
-static char errbuf[4096 + 512];
+/* Error texts live until the next store call of the same thread: posternd
+ * commits deliveries on a thread of its own (host/delivery_pool.c). */
+static _Thread_local char errbuf[4096 + 512];
+/* Transactions hold it shared; changing the map size (ours grown, or
+ * another process's adopted) holds it alone, since LMDB allows that only
+ * while no transaction of this process is open.  Writers preferred, so a
+ * stream of readers cannot keep a growth waiting. */
+static pthread_rwlock_t map_lock;
+static pthread_once_t map_lock_once = PTHREAD_ONCE_INIT;
+
+static void map_lock_init(void)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&map_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
+/* Resize with no transaction of this process open: 0 adopts the size
+ * another process set. */
+static int set_map_size(size_t size)
+{
+	int rc;
+
+	pthread_rwlock_wrlock(&map_lock);
+	rc = mdb_env_set_mapsize(env, size);
+	pthread_rwlock_unlock(&map_lock);
+	return rc;
+}
 
 int store_fail(const char *fmt, ...)
 {
@@ -75,6 +107,7 @@ int store_open(const char *dir, const char **error_r)
 	MDB_txn *txn;
 	int rc, dead;
 
+	pthread_once(&map_lock_once, map_lock_init);
 	if (env != NULL)
 		return 0;
 	if (mkdir_p(dir, error_r) < 0)
@@ -179,16 +212,26 @@ int store_walk_prefix(MDB_txn *txn, MDB_dbi dbi, const void *prefix,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-static int grow_map(void)
+/* `seen`: the map size the failed transaction ran with.  Two threads can
+ * run out at once; the second finds the map grown already. */
+static int grow_map(size_t seen)
 {
 	MDB_envinfo info;
+	int rc = 0;
 
+	pthread_rwlock_wrlock(&map_lock);
 	mdb_env_info(env, &info);
-	if (info.me_mapsize >= STORE_MAP_MAX)
-		return MDB_MAP_FULL;
-	log_msg(LOG_NOTICE, "STORE", "growing the store map from %zu to %zu KiB",
-		info.me_mapsize / 1024, info.me_mapsize * 2 / 1024);
-	return mdb_env_set_mapsize(env, info.me_mapsize * 2);
+	if (info.me_mapsize > seen) {
+		/* grown meanwhile */
+	} else if (info.me_mapsize >= STORE_MAP_MAX) {
+		rc = MDB_MAP_FULL;
+	} else {
+		log_msg(LOG_NOTICE, "STORE", "growing the store map from %zu to %zu KiB",
+			info.me_mapsize / 1024, info.me_mapsize * 2 / 1024);
+		rc = mdb_env_set_mapsize(env, info.me_mapsize * 2);
+	}
+	pthread_rwlock_unlock(&map_lock);
+	return rc;
 }
 
 static int run_txn(store_txn_fn *fn, void *ctx, unsigned int flags,
@@ -201,28 +244,28 @@ static int run_txn(store_txn_fn *fn, void *ctx, unsigned int flags,
 		return -1;
 	}
 	for (int attempt = 0; attempt < STORE_TXN_RETRIES; attempt++) {
+		MDB_envinfo info;
 		MDB_txn *txn;
 
+		pthread_rwlock_rdlock(&map_lock);
+		mdb_env_info(env, &info);
 		rc = mdb_txn_begin(env, NULL, flags, &txn);
-		if (rc == MDB_MAP_RESIZED) {
-			/* another process grew the map: adopt its size */
-			mdb_env_set_mapsize(env, 0);
-			continue;
+		if (rc == 0) {
+			rc = fn(txn, ctx);
+			if (rc != 0 || (flags & MDB_RDONLY))
+				mdb_txn_abort(txn);
+			else
+				rc = mdb_txn_commit(txn);
 		}
-		if (rc != 0)
-			break;
-		rc = fn(txn, ctx);
-		if (rc != 0) {
-			mdb_txn_abort(txn);
-		} else if (flags & MDB_RDONLY) {
-			mdb_txn_abort(txn);
-			return 0;
-		} else {
-			rc = mdb_txn_commit(txn);
-		}
+		pthread_rwlock_unlock(&map_lock);
 		if (rc == 0)
 			return 0;
-		if (rc != MDB_MAP_FULL || grow_map() != 0)
+		if (rc == MDB_MAP_RESIZED) {
+			/* another process grew the map: adopt its size */
+			set_map_size(0);
+			continue;
+		}
+		if (rc != MDB_MAP_FULL || grow_map(info.me_mapsize) != 0)
 			break;
 	}
 	*error_r = describe(rc);

@@ -81,7 +81,7 @@ static int decode_account(const MDB_val *val, struct account_rec *r)
 
 static int put_account(MDB_txn *txn, MDB_val *key, const struct account_rec *r)
 {
-	static struct rec_writer w;	/* 4 KiB: not on the stack */
+	static _Thread_local struct rec_writer w;	/* 4 KiB: not on the stack */
 	MDB_val val;
 
 	encode_account(&w, r);
@@ -504,7 +504,7 @@ static int account_list_txn(MDB_txn *txn, void *vctx)
 		return rc;
 	rc = mdb_cursor_get(cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
 	for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-		static struct account_rec r;
+		static _Thread_local struct account_rec r;
 		struct account a;
 		const char *k = key.mv_data, *slash;
 

@@ -208,7 +208,7 @@ int store_message_add(const struct account *account, const char *mailbox,
 		.account = account, .mailbox = mailbox, .body = body,
 	};
 	struct deliver_ctx c = { &t, 1, false, custom_uidl };
-	static char err[ADDRESS_MAX + MAILBOX_NAME_MAX + 64];
+	static _Thread_local char err[ADDRESS_MAX + MAILBOX_NAME_MAX + 64];
 
 	if (custom_uidl != NULL && !uidl_valid(custom_uidl)) {
 		*error_r = "invalid UIDL: 1-70 characters from 0x21 to 0x7e";

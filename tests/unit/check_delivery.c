@@ -27,6 +27,32 @@
 
 #define MAX_SIZE (1024u * 1024)
 
+
+/* Without delivery threads (no backend registered, as in posternctl) the
+ * delivery is stored and `done` has run when delivery_data_finish
+ * returns. */
+struct finish_result {
+	bool called;
+	unsigned int delivered;
+};
+
+static void finish_done(void *ctx, unsigned int delivered)
+{
+	struct finish_result *r = ctx;
+
+	r->called = true;
+	r->delivered = delivered;
+}
+
+static unsigned int finish_now(struct delivery *d)
+{
+	struct finish_result r = { false, 0 };
+
+	delivery_data_finish(d, finish_done, &r);
+	ck_assert_msg(r.called, "done was not called before delivery_data_finish returned");
+	return r.delivered;
+}
+
 static struct unit_store fx;
 static char root_dir[] = "/tmp/check_delivery.XXXXXX";
 
@@ -164,7 +190,7 @@ static void deliver_ok(const char *sender, const char *const *rcpts,
 	unsigned int n = delivery_recipient_count(d), got;
 
 	feed(d, text, 7);
-	got = delivery_data_finish(d);
+	got = finish_now(d);
 	for (unsigned int i = 0; i < n; i++)
 		assert_result(d, i, DELIVERY_OK, "", "a deliverable message");
 	ck_assert_uint_eq(got, n);
@@ -316,7 +342,7 @@ START_TEST(test_one_recipient_stamped)
 	d = start("a@remote.example", RCPTS("jsmith@example.com"));
 	delivery_data_write(d, msg, (size_t)(cr - msg + 1));
 	delivery_data_write(d, cr + 1, strlen(cr + 1));
-	ck_assert_uint_eq(delivery_data_finish(d), 1);
+	ck_assert_uint_eq(finish_now(d), 1);
 	assert_result(d, 0, DELIVERY_OK, "", "one recipient");
 	delivery_free(&d);
 	text = only_message(&jsmith, "INBOX");
@@ -737,7 +763,7 @@ START_TEST(test_unknown_and_bad_recipients)
 		      "a recipient after the message began is refused: %s",
 		      status_name(st));
 	feed(d, "S: x\n\nbody\n", 100);
-	ck_assert_uint_eq(delivery_data_finish(d), 1);
+	ck_assert_uint_eq(finish_now(d), 1);
 	assert_result(d, 0, DELIVERY_OK, "", "the valid recipient");
 	ck_assert_msg(delivery_result(d, 1, &error) != DELIVERY_OK,
 		      "there is no second recipient");
@@ -781,7 +807,7 @@ START_TEST(test_target_gone_before_the_end)
 	admin_ok(store_mailbox_del(&jsmith, "lists", &messages, &error),
 		 "mailbox del", error);
 	admin_ok(account_del("eve@other.org", &error), "account del", error);
-	ck_assert_uint_eq(delivery_data_finish(d), 1);
+	ck_assert_uint_eq(finish_now(d), 1);
 	assert_result(d, 0, DELIVERY_TEMPFAIL,
 		      "mailbox lists of jsmith@example.com was removed",
 		      "a mailbox removed meanwhile defers: the next attempt "
@@ -885,7 +911,7 @@ START_TEST(test_quota_at_finish)
 	/* the size was not announced: only the real one can tell */
 	d = start("a@remote.example", RCPTS("jsmith@example.com"));
 	feed(d, msg, 512);
-	n = delivery_data_finish(d);
+	n = finish_now(d);
 	ck_assert_msg(n == 0, "a message over the quota was delivered");
 	assert_result(d, 0, DELIVERY_OVER_QUOTA,
 		      "mailbox of jsmith@example.com is full",
@@ -896,7 +922,7 @@ START_TEST(test_quota_at_finish)
 	/* the others get theirs */
 	d = start("a@remote.example", RCPTS("jsmith@example.com", "bob@example.com"));
 	feed(d, msg, 512);
-	n = delivery_data_finish(d);
+	n = finish_now(d);
 	ck_assert_msg(n == 1, "%u recipients got a message only bob has room "
 		      "for", n);
 	assert_result(d, 0, DELIVERY_OVER_QUOTA, "is full", "jsmith is full");
@@ -927,7 +953,7 @@ START_TEST(test_quota_two_mailboxes_of_one_account)
 	d = start("a@remote.example",
 		  RCPTS("jsmith@example.com", "jsmith#lists@example.com"));
 	feed(d, msg, 100);
-	n = delivery_data_finish(d);
+	n = finish_now(d);
 	ck_assert_msg(n == 1, "%u copies stored in an account with room for "
 		      "one", n);
 	assert_result(d, 0, DELIVERY_OK, "", "the first copy fits");
@@ -959,7 +985,7 @@ START_TEST(test_too_big)
 	add_ok(d, "bob@example.com", 1000);
 	ck_assert_int_eq(delivery_data_begin(d, &error), DELIVERY_OK);
 	feed(d, msg, 300);
-	ck_assert_msg(delivery_data_finish(d) == 0,
+	ck_assert_msg(finish_now(d) == 0,
 		      "a message over the limit was delivered");
 	assert_result(d, 0, DELIVERY_TOO_BIG, "limit of 1000 octets",
 		      "the sender is told the limit");
@@ -985,7 +1011,7 @@ START_TEST(test_size_limit_is_the_message)
 	add_ok(d, "jsmith@example.com", 1000);
 	ck_assert_int_eq(delivery_data_begin(d, &error), DELIVERY_OK);
 	feed(d, msg, 250);
-	ck_assert_msg(delivery_data_finish(d) == 1,
+	ck_assert_msg(finish_now(d) == 1,
 		      "a message of exactly the limit is accepted");
 	delivery_free(&d);
 
@@ -995,7 +1021,7 @@ START_TEST(test_size_limit_is_the_message)
 	add_ok(d, "bob@example.com", 0);
 	ck_assert_int_eq(delivery_data_begin(d, &error), DELIVERY_OK);
 	feed(d, msg, 250);
-	ck_assert_msg(delivery_data_finish(d) == 0,
+	ck_assert_msg(finish_now(d) == 0,
 		      "one octet over the limit is refused");
 	assert_result(d, 0, DELIVERY_TOO_BIG, NULL, "one octet over");
 	delivery_free(&d);
@@ -1009,7 +1035,7 @@ START_TEST(test_empty_message)
 	struct delivery *d;
 
 	d = start("a@remote.example", RCPTS("jsmith@example.com", "bob@example.com"));
-	ck_assert_msg(delivery_data_finish(d) == 0,
+	ck_assert_msg(finish_now(d) == 0,
 		      "an empty message was delivered");
 	assert_result(d, 0, DELIVERY_BAD_MESSAGE, "empty",
 		      "an empty message is refused");
@@ -1019,7 +1045,7 @@ START_TEST(test_empty_message)
 
 	d = start("a@remote.example", RCPTS("jsmith@example.com"));
 	delivery_data_write(d, "", 0);
-	ck_assert_msg(delivery_data_finish(d) == 0,
+	ck_assert_msg(finish_now(d) == 0,
 		      "a message of zero-length writes was delivered");
 	delivery_free(&d);
 	assert_nothing_stored("empty message");
@@ -1044,7 +1070,7 @@ START_TEST(test_abort_mid_data)
 	 * still come, and is then stored once */
 	ck_assert_int_eq(delivery_data_begin(d, &error), DELIVERY_OK);
 	feed(d, "S: again\n\nwhole\n", 3);
-	ck_assert_uint_eq(delivery_data_finish(d), 2);
+	ck_assert_uint_eq(finish_now(d), 2);
 	delivery_free(&d);
 	ck_assert_msg(count_in(&jsmith, "INBOX", NULL) == 1 &&
 		      count_in(&bob, "INBOX", NULL) == 1,
@@ -1071,7 +1097,7 @@ START_TEST(test_finish_without_begin)
 
 	/* a protocol module that reaches the end of DATA after every
 	 * recipient was refused: nothing happens, nothing breaks */
-	ck_assert_msg(delivery_data_finish(d) == 0,
+	ck_assert_msg(finish_now(d) == 0,
 		      "a delivery with no recipient delivered something");
 	delivery_data_write(d, "x", 1);
 	delivery_data_abort(d);
@@ -1079,7 +1105,7 @@ START_TEST(test_finish_without_begin)
 
 	d = delivery_new("a@remote.example", NULL, MAX_SIZE);
 	add_ok(d, "jsmith@example.com", 0);
-	ck_assert_msg(delivery_data_finish(d) == 0,
+	ck_assert_msg(finish_now(d) == 0,
 		      "a message that never began was delivered");
 	assert_result(d, 0, DELIVERY_BAD_MESSAGE, NULL, "no message begun");
 	delivery_free(&d);

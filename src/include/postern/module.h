@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 7
+#define POSTERN_MODULE_ABI 8
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -116,6 +116,13 @@ typedef void conn_data_fn(void *session, const void *data, size_t len);
 typedef void conn_data_end_fn(void *session);
 void conn_read_dotted(struct conn *conn, conn_data_fn *data,
 		      conn_data_end_fn *end);
+
+/* Hold the connection: no further line or message data reaches the module
+ * until conn_release (a delivery being made durable off the loop).  Output
+ * still flows.  Holds nest.  conn_release never calls back into the module
+ * before it returns: processing resumes from the loop. */
+void conn_hold(struct conn *conn);
+void conn_release(struct conn *conn);
 
 /* Close once everything queued has been written (or the timeout hits). */
 void conn_close_after_flush(struct conn *conn);
@@ -380,14 +387,23 @@ unsigned int delivery_recipient_count(const struct delivery *d);
 enum delivery_status delivery_data_begin(struct delivery *d,
 					 const char **error_r);
 void delivery_data_write(struct delivery *d, const void *data, size_t len);
-/* Store one copy per mailbox, fsync it, commit the metadata; then
- * delivery_result() tells each recipient's outcome.  Returns the number
- * of recipients delivered. */
-unsigned int delivery_data_finish(struct delivery *d);
+/* Store one copy per mailbox, fsync it, commit the metadata; then `done`
+ * is called with the number of recipients delivered, and delivery_result()
+ * tells each recipient's outcome.  In posternd the files are synced on the
+ * host's delivery threads and the metadata is committed together with the
+ * other deliveries finishing at the same time (one transaction), so `done`
+ * runs on the loop after this call has returned (hold the connection until
+ * then: conn_hold).  Without delivery threads (posternctl,
+ * delivery_threads = 0) `done` runs before this call returns.  A delivery
+ * freed while it is being stored is stored all the same, and `done` is not
+ * called. */
+typedef void delivery_done_fn(void *ctx, unsigned int delivered);
+void delivery_data_finish(struct delivery *d, delivery_done_fn *done,
+			  void *ctx);
 /* Recipient i (in the order added): its status and, when not OK, why. */
 enum delivery_status delivery_result(const struct delivery *d, unsigned int i,
 				     const char **error_r);
-/* Give up (client gone): nothing is stored. */
+/* Give up before finish (client gone): nothing is stored. */
 void delivery_data_abort(struct delivery *d);
 
 /* ------------------------------------------------------------------ */
