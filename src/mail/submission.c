@@ -48,6 +48,8 @@ struct submit_ctx {
 	time_t now;
 	GHashTable *seen;	/* "local@lower-case domain" of each rcpt */
 	struct buf value;	/* the unfolded field body GMime reads */
+	GMimeParserOptions *options;
+	unsigned int rcpt_fields;
 	size_t rcpt_cap;
 	bool has_from, has_date, has_msgid;
 	bool list_invalid;	/* GMime's warning for the current field */
@@ -250,13 +252,20 @@ static void gmime_warning(gint64 offset, GMimeParserWarning code,
 static int rcpt_parse_field(struct submit_ctx *c, const struct header_field *f,
 			    const char *field, const char **error_r)
 {
-	GMimeParserOptions *options;
 	InternetAddressList *list;
 	const char *value;
 	size_t colons = 0;
 	bool blank = true;
 	int ret;
 
+	if (++c->rcpt_fields > SUBMISSION_RCPT_FIELDS_MAX) {
+		snprintf(errbuf, sizeof(errbuf),
+			 "more than %d %s fields", SUBMISSION_RCPT_FIELDS_MAX,
+			 c->out->resent ? "Resent-To, Resent-Cc and Resent-Bcc" :
+			 "To, Cc and Bcc");
+		*error_r = errbuf;
+		return -1;
+	}
 	buf_reset(&c->value);
 	if (header_field_unfold(f, &c->value) < 0)
 		return field_error(field, "is too long", "", error_r);
@@ -278,13 +287,8 @@ static int rcpt_parse_field(struct submit_ctx *c, const struct header_field *f,
 		return -1;
 	}
 
-	options = g_mime_parser_options_new();
-	g_mime_parser_options_set_address_compliance_mode(options,
-		GMIME_RFC_COMPLIANCE_STRICT);
-	g_mime_parser_options_set_warning_callback(options, gmime_warning, c);
 	c->list_invalid = false;
-	list = internet_address_list_parse(options, value);
-	g_mime_parser_options_free(options);
+	list = internet_address_list_parse(c->options, value);
 
 	/* NULL: not one address could be read ("<>", "junk <<<") */
 	if (list == NULL || c->list_invalid) {
@@ -505,8 +509,13 @@ int submission_header_process(const char *hdr, size_t len, const char *sender,
 	c.now = now;
 	c.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	buf_init(&c.value, SUBMISSION_HEADER_MAX);
+	c.options = g_mime_parser_options_new();
+	g_mime_parser_options_set_address_compliance_mode(c.options,
+		GMIME_RFC_COMPLIANCE_STRICT);
+	g_mime_parser_options_set_warning_callback(c.options, gmime_warning, &c);
 
 	ret = process_header(&c, hdr, len, error_r);
+	g_mime_parser_options_free(c.options);
 	g_hash_table_destroy(c.seen);
 	buf_free(&c.value);
 	if (ret < 0)

@@ -26,6 +26,10 @@
 #define SUBMISSION_RCPT_MAX 1000
 /* RFC 5321 4.5.3.1.3: a path is at most 256 octets, "<" and ">" included. */
 #define SUBMISSION_ADDRESS_MAX 254
+/* A mail client writes a few To, Cc and Bcc fields; each is a GMime parse,
+ * and a 1 MiB header of 100000 tiny ones costs half a second of a worker
+ * that serves other sessions. */
+#define SUBMISSION_RCPT_FIELDS_MAX 100
 /* GMime 3.2 parses a group inside a group by recursion, a few stack frames
  * per level: some 30000 levels ("To: a:a:a:...") overflow the stack.  RFC
  * 5322 has no nested groups and a display name rarely holds a ':', so a
@@ -84,7 +88,8 @@ void submission_fini(void);
  * with *error_r (fit for a "-ERR" line: printable ASCII only) and *out
  * empty: "no recipients", "too many recipients (at most 1000)", a field
  * whose address list cannot be parsed (named), what is not a header
- * (mail/header.h), a header longer than SUBMISSION_HEADER_MAX. */
+ * (mail/header.h), a header longer than SUBMISSION_HEADER_MAX, more
+ * recipient fields than SUBMISSION_RCPT_FIELDS_MAX. */
 int submission_header_process(const char *hdr, size_t len, const char *sender,
 			      const char *hostname, time_t now,
 			      struct submission_header *out,
