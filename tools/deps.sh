@@ -3,7 +3,7 @@
 
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
   libssl-dev libev-dev libsasl2-dev libsasl2-modules liblmdb-dev
-  libcrypt-dev libinih-dev openssl"
+  libcrypt-dev libinih-dev libgmime-3.0-dev openssl"
 TEST_PACKAGES="check python3 python3-pytest python3-lmdb curl fetchmail mpop swaks lmdb-utils fail2ban iproute2
   postfix"
 
