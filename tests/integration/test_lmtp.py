@@ -627,3 +627,40 @@ def test_swaks_pipelining_over_the_unix_socket(lmtp_server, tmp_path):
               tmp_path)
     assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
     assert subjects(lmtp_server, USER, PASSWORD) == ["piped"]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_concurrent_clients_lose_nothing(server_factory, workers):
+    # 16 MTAs at once: each message's files are synced on the delivery
+    # threads and committed in groups; every 250 is a stored message, each
+    # with its own UIDL, and none is stored twice
+    import threading
+    srv = server_factory(workers=workers, **LMTP)
+    errors, per_client = [], 15
+
+    def client(k):
+        try:
+            c = srv.lmtp(timeout=30)
+            for n in range(per_client):
+                c.sendmail("load@example.org", [ME],
+                           b"Subject: client %d message %d\r\n\r\nbody\r\n" % (k, n))
+            c.quit()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    p = srv.pop()
+    count, _ = p.stat()
+    assert count == 16 * per_client
+    uidls = [line.split()[1] for line in p.uidl()[1]]
+    assert len(set(uidls)) == count
+    subjects = set()
+    for n in range(1, count + 1):
+        subjects.update(l for l in p.top(n, 0)[1] if l.startswith(b"Subject:"))
+    assert len(subjects) == count, "a message stored twice, or one missing"
+    p.quit()
