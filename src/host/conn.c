@@ -52,7 +52,7 @@ unsigned int conn_total(void)
 	return total_conns;
 }
 
-static void conn_run(struct conn *c);
+
 
 /* ---- logging ---- */
 
@@ -461,6 +461,8 @@ static void update_watchers(struct conn *c)
 		(c->head != NULL || c->cont != NULL ||
 		 (can_dispatch(c) && input_ready(c)));
 
+	if (c->connecting || c->fd < 0)
+		return;	/* conn_client.c watches the connect itself */
 	if (want_read)
 		(void)linereader_space(&c->in, &avail);
 	want_read = want_read && avail > 0;
@@ -485,7 +487,7 @@ static void update_watchers(struct conn *c)
 		ev_feed_event(loop, &c->rio, EV_READ);
 }
 
-static void conn_destroy(struct conn *c)
+void conn_destroy(struct conn *c)
 {
 	struct ev_loop *loop = host_loop();
 	struct service *svc = c->svc;
@@ -501,7 +503,9 @@ static void conn_destroy(struct conn *c)
 	conn_sasl_free(c);
 	login_free(c);
 	conn_io_free(c);
-	close(c->fd);
+	conn_client_free(c);
+	if (c->fd >= 0)
+		close(c->fd);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -510,15 +514,17 @@ static void conn_destroy(struct conn *c)
 		c->next->prev = c->prev;
 	svc->active--;
 	total_conns--;
-	service_ip_add(svc, c->limit_key, -1);
+	if (c->limit_key[0] != '\0')
+		service_ip_add(svc, c->limit_key, -1);
 	linereader_free(&c->in);
 	free(c->log_prefix);
 	free(c);
 	host_conn_closed();
 }
 
-static void conn_run(struct conn *c)
+void conn_run(struct conn *c)
 {
+	c->in_run = true;
 	for (int round = 0; round < RUN_ROUNDS && !c->dead; round++) {
 		process_input(c);
 		/* after EOF, once every complete line is answered, close */
@@ -548,6 +554,7 @@ static void conn_run(struct conn *c)
 		if (!can_dispatch(c) || !input_ready(c))
 			break;
 	}
+	c->in_run = false;
 	if (c->dead) {
 		conn_destroy(c);
 		return;
@@ -591,10 +598,18 @@ static void read_input(struct conn *c)
 
 static void on_io(struct conn *c, bool readable)
 {
+	if (c->connecting) {
+		/* an outgoing connection: the socket became writable */
+		conn_client_connect_done(c);
+		return;
+	}
 	if (c->tls == TLS_HANDSHAKE) {
 		/* a handshake does not count as activity: the idle timeout
-		 * bounds how long it may take */
+		 * bounds how long it may take.  A client connection's module
+		 * hears of its end inside: it may abort, conn_run destroys */
+		c->in_run = true;
 		(void)conn_io_handshake(c);
+		c->in_run = false;
 	} else if (readable || (c->ssl != NULL && c->tls_wants == EV_WRITE)) {
 		if (!c->peer_eof && !c->dead)
 			read_input(c);
@@ -619,10 +634,13 @@ static void on_write(struct ev_loop *loop, ev_io *w, int revents)
 static void on_idle(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = w->data;
-	const struct listener_settings *ls = service_listener_settings(c->svc);
-	ev_tstamp timeout = ls->idle_timeout, left;
+	ev_tstamp timeout = conn_idle_timeout(c), left;
 
 	(void)revents;
+	if (c->connecting) {
+		conn_client_connect_timeout(c);
+		return;
+	}
 	left = c->last_activity + timeout - ev_now(loop);
 	if (left > 0.001) {
 		w->repeat = left;
@@ -690,35 +708,36 @@ static void sockaddr_ip(const struct sockaddr *sa, char *buf, size_t size,
 	}
 }
 
-void conn_new(struct service *svc, int fd, const struct sockaddr *peer,
-	      socklen_t peerlen, bool implicit_tls)
+unsigned int conn_idle_timeout(const struct conn *c)
+{
+	unsigned int t;
+
+	/* an accepted connection follows its listener's setting, which a
+	 * reload may change; an outgoing one keeps what it was made with */
+	if (c->client != NULL)
+		t = c->client_timeout;
+	else
+		t = service_listener_settings(c->svc)->idle_timeout;
+	return t > 0 ? t : 1;
+}
+
+void conn_setup(struct conn *c, struct service *svc,
+		const struct pn_protocol *proto, int fd)
 {
 	struct ev_loop *loop = host_loop();
-	const struct listener_settings *ls = service_listener_settings(svc);
-	struct sockaddr_storage local;
-	socklen_t locallen = sizeof(local);
-	struct conn *c = xcalloc(1, sizeof(*c));
-	int one = 1;
 
-	(void)peerlen;
 	c->svc = svc;
-	c->proto = svc->mod->protocol;
+	c->proto = proto;
 	c->id = next_id++;
 	c->fd = fd;
-	sockaddr_ip(peer, c->peer_ip, sizeof(c->peer_ip), &c->loopback);
-	if (getsockname(fd, (struct sockaddr *)&local, &locallen) == 0)
-		sockaddr_ip((struct sockaddr *)&local, c->local_ip,
-			    sizeof(c->local_ip), NULL);
 	set_prefix(c, NULL);
-	if (peer->sa_family != AF_UNIX)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	linereader_init(&c->in, c->proto->max_line);
 	c->last_activity = ev_now(loop);
 
 	ev_io_init(&c->rio, on_read, fd, EV_READ);
 	ev_io_init(&c->wio, on_write, fd, EV_WRITE);
 	ev_init(&c->idle, on_idle);
-	c->idle.repeat = ls->idle_timeout > 0 ? ls->idle_timeout : 1;
+	c->idle.repeat = conn_idle_timeout(c);
 	ev_init(&c->delay, on_delay);
 	c->rio.data = c->wio.data = c->idle.data = c->delay.data = c;
 
@@ -728,10 +747,35 @@ void conn_new(struct service *svc, int fd, const struct sockaddr *peer,
 	svc->conns = c;
 	svc->active++;
 	total_conns++;
+	ev_timer_again(loop, &c->idle);
+}
+
+void conn_set_peer(struct conn *c, const struct sockaddr *peer)
+{
+	struct sockaddr_storage local;
+	socklen_t locallen = sizeof(local);
+	int one = 1;
+
+	sockaddr_ip(peer, c->peer_ip, sizeof(c->peer_ip), &c->loopback);
+	if (getsockname(c->fd, (struct sockaddr *)&local, &locallen) == 0)
+		sockaddr_ip((struct sockaddr *)&local, c->local_ip,
+			    sizeof(c->local_ip), NULL);
+	if (peer->sa_family != AF_UNIX)
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	set_prefix(c, NULL);
+}
+
+void conn_new(struct service *svc, int fd, const struct sockaddr *peer,
+	      socklen_t peerlen, bool implicit_tls)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	(void)peerlen;
+	conn_setup(c, svc, svc->mod->protocol, fd);
+	conn_set_peer(c, peer);
 	service_limit_key(c->peer_ip, c->limit_key, sizeof(c->limit_key));
 	service_ip_add(svc, c->limit_key, 1);
 
-	ev_timer_again(loop, &c->idle);
 	conn_log(c, LOG_DEBUG, "connected to %s%s",
 		 c->local_ip[0] != '\0' ? c->local_ip : "a UNIX socket",
 		 implicit_tls ? " (TLS)" : "");

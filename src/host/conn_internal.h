@@ -69,6 +69,11 @@ struct conn {
 	struct dotread dr;
 	size_t data_held;	/* octets dotread held back: wait for more */
 	unsigned int holds;	/* conn_hold: nothing reaches the module */
+	bool in_run;		/* conn_run is on the stack */
+	/* an outgoing connection (conn_client.c); NULL for accepted ones */
+	struct conn_client *client;
+	bool connecting;	/* resolving or connecting: no I/O yet */
+	unsigned int client_timeout;
 	/* output */
 	struct oseg *head, *tail;
 	size_t out_bytes;
@@ -101,7 +106,28 @@ int conn_io_handshake(struct conn *c);
 bool conn_io_pending(const struct conn *c);
 void conn_io_free(struct conn *c);
 
-/* conn.c helpers conn_tls.c and login.c use */
+/* conn.c helpers the other conn_*.c files and login.c use */
+/* Common set-up: ids, log prefix, line reader, watchers (fd may be -1 for
+ * an outgoing connection not yet connected), the service's list. */
+void conn_setup(struct conn *c, struct service *svc,
+		const struct pn_protocol *proto, int fd);
+/* The socket is connected: addresses for the log and the limits. */
+void conn_set_peer(struct conn *c, const struct sockaddr *peer);
+unsigned int conn_idle_timeout(const struct conn *c);
+/* Handle input and output until nothing more can be done now; destroys
+ * a dead connection.  Not while a module callback is on the stack. */
+void conn_run(struct conn *c);
+/* Close the socket, call the module's close (if a session is set), free. */
+void conn_destroy(struct conn *c);
+/* conn_client.c: a connect finished or timed out; the client part freed */
+void conn_client_connect_done(struct conn *c);
+void conn_client_connect_timeout(struct conn *c);
+void conn_client_free(struct conn *c);
+/* The client handshake is over (error NULL: it worked): tell the module;
+ * after a failure the session is detached (no close callback). */
+void conn_client_set_tls_done(struct conn *c, conn_tls_done_fn *done);
+void conn_client_tls_done(struct conn *c, const char *error);
+
 void conn_kill(struct conn *c, const char *why);
 /* The connection's login state, made when first needed. */
 struct conn_login *conn_login_state(struct conn *c);

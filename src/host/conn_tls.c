@@ -16,6 +16,7 @@
 
 #include "host/conn_internal.h"
 #include "host/tls.h"
+#include "host/tls_client.h"
 #include "lib/log.h"
 
 bool conn_tls_available(const struct conn *c)
@@ -40,6 +41,36 @@ int conn_starttls(struct conn *c, const char **error_r)
 		return -1;
 	}
 	c->starttls_pending = true;
+	return 0;
+}
+
+int conn_starttls_client(struct conn *c, const char *servername, bool verify,
+			 const char *ca_file, conn_tls_done_fn *done,
+			 const char **error_r)
+{
+	if (c->client == NULL || c->connecting) {
+		*error_r = "not a connected outgoing connection";
+		return -1;
+	}
+	if (c->tls != TLS_OFF) {
+		*error_r = "TLS is already active";
+		return -1;
+	}
+	c->ssl = tls_client_session(servername, verify, ca_file, error_r);
+	if (c->ssl == NULL)
+		return -1;
+	if (SSL_set_fd(c->ssl, c->fd) != 1) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		*error_r = "cannot start TLS";
+		return -1;
+	}
+	/* whatever the server sent before the handshake is not to be
+	 * trusted as coming from it (the injection defence, client side) */
+	linereader_clear(&c->in);
+	conn_client_set_tls_done(c, done);
+	c->tls = TLS_HANDSHAKE;
+	c->tls_wants = EV_WRITE;	/* the client speaks first */
 	return 0;
 }
 
@@ -123,6 +154,15 @@ int conn_io_handshake(struct conn *c)
 
 	ERR_clear_error();
 	ret = SSL_do_handshake(c->ssl);
+	if (ret == 1 && c->client != NULL) {
+		c->tls = TLS_ON;
+		c->tls_wants = 0;
+		conn_log(c, LOG_INFO, "TLS established with %s: %s %s",
+			 conn_peer_name(c), SSL_get_version(c->ssl),
+			 SSL_get_cipher_name(c->ssl));
+		conn_client_tls_done(c, NULL);
+		return 1;
+	}
 	if (ret == 1) {
 		c->tls = TLS_ON;
 		c->tls_wants = 0;
@@ -136,6 +176,17 @@ int conn_io_handshake(struct conn *c)
 	}
 	if (ssl_result(c, ret, "handshake") < 0 && errno == EAGAIN)
 		return 0;
+	if (c->client != NULL) {
+		const char *verr = tls_client_verify_error(c->ssl);
+		char why[300];
+
+		snprintf(why, sizeof(why), "TLS handshake with %s failed: %s%s",
+			 conn_peer_name(c), verr ? "certificate not trusted: " : "",
+			 verr ? verr : tls_error_text());
+		conn_kill(c, why);
+		conn_client_tls_done(c, why);
+		return -1;
+	}
 	/* the reason was logged by ssl_result when OpenSSL gave one */
 	conn_kill(c, "TLS handshake failed");
 	return -1;

@@ -21,6 +21,8 @@
 #include "host/sasl.h"
 #include "host/tls.h"
 #include "host/delivery_pool.h"
+#include "host/resolver.h"
+#include "host/tls_client.h"
 #include "host/verify_pool.h"
 #include "host/workers.h"
 #include "lib/config.h"
@@ -192,6 +194,8 @@ static void on_sigterm(struct ev_loop *l, ev_signal *w, int revents)
 		"signal %d: no new connections; %u sessions get %us to finish",
 		w->signum, conn_total(), settings.shutdown_timeout);
 	modules_stop_listening();
+	/* background work ends: a queue runner closes its connections */
+	modules_stop_serving();
 	if (conn_total() == 0) {
 		ev_break(l, EVBREAK_ALL);
 		return;
@@ -285,6 +289,8 @@ static int exit_cleanly(int status)
 	 * freed (nobody is told), before the store closes */
 	delivery_pool_stop();
 	verify_pool_stop();
+	resolver_stop();
+	tls_client_free_all();
 	if (store_is_open() && store_seen_flush(&error) < 0)
 		log_msg(LOG_WARNING, "STORE", "cannot record Seen flags: %s", error);
 	store_close();
@@ -312,10 +318,15 @@ static int serve(void)
 
 	store_seen_defer(true);
 	if (verify_pool_start(loop, auth_set.verify_threads, &error) < 0 ||
-	    delivery_pool_start(loop, settings.delivery_threads, &error) < 0) {
+	    delivery_pool_start(loop, settings.delivery_threads, &error) < 0 ||
+	    resolver_start(loop, &error) < 0) {
 		log_msg(LOG_ERROR, "HOST", "%s", error);
 		return -1;
 	}
+	/* background work (the relay's queue) runs in one process only:
+	 * the only one, or worker 1 */
+	if (host_worker() <= 1)
+		modules_serve();
 	ev_prepare_init(&prepare, on_prepare);
 	ev_prepare_start(loop, &prepare);
 	ev_signal_init(&sig_hup, on_sighup, SIGHUP);

@@ -20,6 +20,7 @@ struct loaded {
 	const struct pn_module *mod;
 	struct service svc;	/* svc.settings is the module's settings */
 	bool started;
+	bool serving;		/* its serve() ran in this process */
 };
 
 static struct loaded *loaded;
@@ -209,6 +210,34 @@ void modules_activate_listeners(void)
 	}
 }
 
+struct service *modules_service(const struct pn_module *mod)
+{
+	for (struct loaded *l = loaded; l != NULL; l = l->next) {
+		if (l->mod == mod)
+			return &l->svc;
+	}
+	return NULL;
+}
+
+void modules_serve(void)
+{
+	for (struct loaded *l = loaded; l != NULL; l = l->next) {
+		if (l->started && l->mod->serve != NULL) {
+			l->serving = true;
+			l->mod->serve(l->svc.settings);
+		}
+	}
+}
+
+void modules_stop_serving(void)
+{
+	for (struct loaded *l = loaded; l != NULL; l = l->next) {
+		if (l->serving && l->mod->stop != NULL)
+			l->mod->stop();
+		l->serving = false;
+	}
+}
+
 void modules_stop_listening(void)
 {
 	for (struct loaded *l = loaded; l != NULL; l = l->next)
@@ -228,6 +257,8 @@ void modules_unload(void)
 
 		loaded = l->next;
 		service_stop_listening(&l->svc);
+		if (l->serving && l->mod->stop != NULL)
+			l->mod->stop();
 		conn_close_all(&l->svc);
 		if (l->started && l->mod->fini != NULL)
 			l->mod->fini();

@@ -22,6 +22,13 @@ int modules_start(const char **error_r);
 int modules_reload_check(struct config *cfg, const char **error_r);
 /* Re-read settings from a new configuration; all or nothing. */
 int modules_reload(struct config *cfg, const char **error_r);
+/* The service (connections, log tag) of a loaded module, or NULL. */
+struct pn_module;
+struct service *modules_service(const struct pn_module *mod);
+/* Background work: serve() of every module that has it (in the one
+ * process that does it), and stop() at shutdown. */
+void modules_serve(void);
+void modules_stop_serving(void);
 void modules_stop_listening(void);
 /* A worker starts accepting on the listeners it inherited. */
 void modules_activate_listeners(void);

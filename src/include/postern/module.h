@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 8
+#define POSTERN_MODULE_ABI 9
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -151,6 +151,56 @@ void conn_set_log_user(struct conn *conn, const char *user);
 
 void conn_log(struct conn *conn, enum log_level level, const char *fmt, ...)
 	PN_PRINTF(3, 4);
+
+/* ------------------------------------------------------------------ */
+/* Timers and outgoing connections, for background modules (the relay's  */
+/* queue runner and SMTP client).                                       */
+
+struct pn_timer;
+typedef void pn_timer_fn(void *ctx);
+
+/* A one-shot timer on the loop; start again to repeat. */
+struct pn_timer *pn_timer_new(pn_timer_fn *fn, void *ctx);
+void pn_timer_start(struct pn_timer *t, double seconds);
+void pn_timer_stop(struct pn_timer *t);
+void pn_timer_free(struct pn_timer **t);
+/* The loop's clock: seconds since the epoch, as of this loop turn. */
+double pn_now(void);
+
+/* A client connection: the same object as an accepted one (bounded line
+ * input, output queue, files, TLS), made by connecting.  `proto` gives
+ * the line, line_too_long and close callbacks (open is not used) and the
+ * longest line.  The host name is resolved off the loop; each address is
+ * tried in turn within `timeout` seconds (also the idle timeout after).
+ * `connected` is called once: error NULL when connected (then lines flow
+ * and close ends it as for any connection), or a reason (then the
+ * connection is gone and close is not called).  `mod` names the module
+ * for the log tag and for closing at shutdown.  NULL with *error_r for
+ * bad arguments. */
+typedef void conn_connected_fn(void *session, const char *error);
+struct pn_module;
+struct pn_protocol;
+struct conn *conn_connect(const struct pn_module *mod, const char *host,
+			  const char *port, const struct pn_protocol *proto,
+			  void *session, unsigned int timeout,
+			  conn_connected_fn *connected, const char **error_r);
+/* The other end, for the log ("smtp.example.net[192.0.2.7]:587"). */
+const char *conn_peer_name(const struct conn *conn);
+
+/* TLS as a client (after the server's go-ahead to STARTTLS, or at once
+ * for implicit TLS): `servername` goes out as SNI and, with `verify`, the
+ * certificate must chain to a trusted CA (the system's, or `ca_file`) and
+ * name that host.  Input the server sent before the handshake is thrown
+ * away.  `done` is called when the handshake is over: error NULL, or why it
+ * failed (then the connection is closing). */
+typedef void conn_tls_done_fn(void *session, const char *error);
+int conn_starttls_client(struct conn *conn, const char *servername,
+			 bool verify, const char *ca_file,
+			 conn_tls_done_fn *done, const char **error_r);
+
+/* Close now, without flushing: the module ends a client connection.  close
+ * is not called for it. */
+void conn_abort(struct conn *conn);
 
 /* ------------------------------------------------------------------ */
 /* Accounts and authentication.                                         */
@@ -441,6 +491,13 @@ struct pn_module {
 	int (*init)(void *settings, const char **error_r);
 	void (*fini)(void);
 	const struct pn_protocol *protocol;	/* NULL for background modules */
+	/* Background work (queue runners): `serve` is called in exactly one
+	 * serving process - the only one, or worker 1 - after its fork and
+	 * the privilege drop, before its loop runs; `stop` when that process
+	 * begins to shut down (close client connections, stop timers: the
+	 * process ends once no connection is left). */
+	void (*serve)(void *settings);
+	void (*stop)(void);
 };
 
 #define POSTERN_MODULE_SYMBOL "postern_module"
