@@ -23,6 +23,7 @@ ctl_fn ctl_mailbox_add, ctl_mailbox_del, ctl_mailbox_list, ctl_mailbox_rename;
 ctl_fn ctl_acl_set, ctl_acl_get, ctl_acl_del;
 ctl_fn ctl_message_list, ctl_message_import;
 ctl_fn ctl_deliver;
+ctl_fn ctl_server_set, ctl_server_show;
 
 /* Print "posternctl: msg" to stderr and return code. */
 int ctl_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -38,6 +39,16 @@ int ctl_find_account_mailbox(const char *address, const char *mailbox,
  * octets), or an exit code with the message printed: EX_DATAERR for a bad
  * name, 1 for no such domain, EX_TEMPFAIL for a store fault. */
 int ctl_find_domain(const char *name, char *domain_r);
+
+/* Policies (ctl_policy.c).  assign: "KEY=VALUE" at the level domain /
+ * account name ("" for the server / domain level), with `shown` naming it
+ * in the answer; CTL_NOT_A_POLICY when KEY is no policy (the caller may
+ * know it), else 0 or an exit code with the message printed.  print: the
+ * effective policies, each with the level it comes from. */
+#define CTL_NOT_A_POLICY (-1)
+int ctl_policy_assign(const char *domain, const char *account,
+		      const char *assignment, const char *shown);
+int ctl_policy_print(const char *domain, const char *account);
 
 /* Read a password: --password-file FILE (first line) when given, else one
  * line from stdin (prompting without echo on a terminal). */

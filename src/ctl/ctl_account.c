@@ -105,15 +105,18 @@ int ctl_account_list(int argc, char **argv)
 	return 0;
 }
 
-#define ACCOUNT_SET_USAGE "usage: account set ADDRESS admin=yes|no quota=SIZE|none"
+#define ACCOUNT_SET_USAGE "usage: account set ADDRESS admin=yes|no quota=SIZE|none POLICY=VALUE..."
 
-/* account set ADDRESS key=value...: the admin right, the quota. */
+/* account set ADDRESS key=value...: the admin right, the quota, policies. */
 int ctl_account_set(int argc, char **argv)
 {
+	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
 	const char *error;
 
 	if (argc < 2)
 		return ctl_error(EX_USAGE, ACCOUNT_SET_USAGE);
+	if (account_resolve(argv[0], NULL, name, domain, &error) < 0)
+		return ctl_error(EX_DATAERR, "%s", error);
 	for (int i = 1; i < argc; i++) {
 		uint64_t quota = 0;
 		bool admin;
@@ -131,14 +134,21 @@ int ctl_account_set(int argc, char **argv)
 			printf("%s: quota=%s\n", argv[0], quota ? v : "none");
 			continue;
 		}
-		if (strcmp(argv[i], "admin=yes") == 0)
+		if (strcmp(argv[i], "admin=yes") == 0) {
 			admin = true;
-		else if (strcmp(argv[i], "admin=no") == 0)
+		} else if (strcmp(argv[i], "admin=no") == 0) {
 			admin = false;
-		else
-			return ctl_error(EX_USAGE,
-					 "account set: unknown setting '%s' (known: admin=yes|no, quota=SIZE|none)",
-					 argv[i]);
+		} else {
+			int ret = ctl_policy_assign(domain, name, argv[i], argv[0]);
+
+			if (ret == CTL_NOT_A_POLICY)
+				return ctl_error(EX_USAGE,
+						 "account set: unknown setting '%s' (known: admin=yes|no, quota=SIZE|none, pop, xmit, lmtp, retrieval)",
+						 argv[i]);
+			if (ret != 0)
+				return ret;
+			continue;
+		}
 		if (account_set_admin(argv[0], admin, &error) < 0)
 			return ctl_error(1, "%s", error);
 		printf("%s: admin=%s\n", argv[0], admin ? "yes" : "no");
@@ -171,5 +181,5 @@ int ctl_account_show(int argc, char **argv)
 		printf("quota none\n");
 	printf("used %llu\n", (unsigned long long)info.used);
 	printf("messages %llu\n", (unsigned long long)info.messages);
-	return 0;
+	return ctl_policy_print(account.domain, account.name);
 }

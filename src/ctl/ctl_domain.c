@@ -75,14 +75,25 @@ int ctl_domain_set(int argc, char **argv)
 	const char *error;
 
 	if (argc < 2)
-		return ctl_error(EX_USAGE, "usage: domain set NAME unified_account=ACCOUNT");
+		return ctl_error(EX_USAGE, "usage: domain set NAME unified_account=ACCOUNT POLICY=VALUE...");
 	for (int i = 1; i < argc; i++) {
 		const char *v;
 
-		if (strncmp(argv[i], "unified_account=", 16) != 0)
-			return ctl_error(EX_USAGE,
-					 "domain set: unknown setting '%s' (known: unified_account=ACCOUNT)",
-					 argv[i]);
+		if (strncmp(argv[i], "unified_account=", 16) != 0) {
+			char lower[ACCOUNT_NAME_MAX + 1];
+			int ret;
+
+			if (name_object_check(argv[0], lower, &error) < 0)
+				return ctl_error(EX_DATAERR, "%s", error);
+			ret = ctl_policy_assign(lower, "", argv[i], lower);
+			if (ret == CTL_NOT_A_POLICY)
+				return ctl_error(EX_USAGE,
+						 "domain set: unknown setting '%s' (known: unified_account=ACCOUNT, pop, xmit, lmtp, retrieval)",
+						 argv[i]);
+			if (ret != 0)
+				return ret;
+			continue;
+		}
 		char lower[ACCOUNT_NAME_MAX + 1];
 		struct domain_info info;
 		bool found = false;
@@ -147,5 +158,5 @@ int ctl_domain_show(int argc, char **argv)
 	if (store_domain_alias_list(info.name, print_alias, &c, &error) < 0 ||
 	    store_binding_list(print_binding, &c, &error) < 0)
 		return ctl_error(EX_TEMPFAIL, "%s", error);
-	return 0;
+	return ctl_policy_print(info.name, "");
 }

@@ -40,6 +40,8 @@ static const struct ctl_command commands[] = {
 	  "a domain's unified account, aliases and bound addresses" },
 	{ "domain", "set", "NAME unified_account=ACCOUNT", ctl_domain_set,
 	  "set (or with an empty value clear) the unified account" },
+	{ "domain", "set", "NAME POLICY=VALUE", ctl_domain_set,
+	  "a policy for the domain's accounts (empty: inherit the server's)" },
 	{ "domain", "alias", "add ALIAS DOMAIN | del ALIAS | list [DOMAIN]",
 	  ctl_domain_alias, "other names for a domain" },
 	{ "domain", "bind", "NAME ADDRESS", ctl_domain_bind,
@@ -55,12 +57,17 @@ static const struct ctl_command commands[] = {
 	  "set a new password" },
 	{ "account", "set", "ADDRESS admin=yes|no quota=SIZE|none", ctl_account_set,
 	  "the right to act as other users (SASL authzid); the storage quota" },
+	{ "account", "set", "ADDRESS POLICY=VALUE", ctl_account_set,
+	  "a policy for the account (empty: inherit the domain's)" },
 	{ "account", "show", "ADDRESS", ctl_account_show,
 	  "an account's settings, quota and usage" },
 	{ "alias", "add", "ALIAS@DOMAIN ACCOUNT", ctl_alias_add,
 	  "another name for an account (in addresses and logins)" },
 	{ "alias", "list", "[DOMAIN]", ctl_alias_list, "list account aliases" },
 	{ "alias", "del", "ALIAS@DOMAIN", ctl_alias_del, "remove an account alias" },
+	{ "server", "set", "POLICY=VALUE...", ctl_server_set,
+	  "a policy for every domain and account (empty: the default)" },
+	{ "server", "show", "", ctl_server_show, "the server's policies" },
 	{ "route", NULL, "ADDRESS [LOCAL-IP]", ctl_route,
 	  "show what the Router makes of an address or login name" },
 	{ "mailbox", "add", "ADDRESS NAME", ctl_mailbox_add,
@@ -115,6 +122,8 @@ static void usage(FILE *out)
 		else
 			fprintf(out, "  %-44s %s\n", left, c->help);
 	}
+	fprintf(out, "\nPOLICY: the services pop, xmit, lmtp and retrieval (yes|no): each works\n"
+		"only where the server, the domain and the account all allow it.\n");
 	fprintf(out, "\nThe configuration is read from %s unless -c names another.\n",
 		DEFAULT_CONFIG);
 }

@@ -26,7 +26,7 @@
 static const char *const db_names[DB_COUNT] = {
 	"meta", "domains", "accounts", "mailboxes", "messages",
 	"acl", "acl_identifiers", "domain_aliases", "aliases", "bindings",
-	"usage"
+	"usage", "settings"
 };
 
 static MDB_env *env;

@@ -9,6 +9,7 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "store/store_ops.h"
+#include "store/store_settings.h"
 
 #define DOMAIN_REC_V1 1
 #define DOMAIN_REC_V2 2		/* + unified account */
@@ -121,7 +122,8 @@ static int domain_del_txn(MDB_txn *txn, void *ctx)
 		return rc;
 	/* rights given to "anyone@domain", its aliases and bound addresses:
 	 * a domain made again later under this name must not inherit them */
-	if ((rc = store_domain_names_remove_txn(txn, domain)) != 0)
+	if ((rc = store_domain_names_remove_txn(txn, domain)) != 0 ||
+	    (rc = store_settings_remove_txn(txn, domain, "")) != 0)
 		return rc;
 	snprintf(id, sizeof(id), "anyone@%s", domain);
 	return store_acl_remove_identifier_txn(txn, id);
