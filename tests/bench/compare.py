@@ -155,8 +155,8 @@ channels_per_ip = 0
             run(*ctl, "account", "add", user, "--password-file", pw, capture_output=True)
         for i in range(USERS):
             files = [root / "msg4k.eml"] * MESSAGES
-            run(*ctl, "deliver", f"bench{i}", *files, capture_output=True)
-        run(*ctl, "deliver", "big", *([root / "msg1m.eml"] * BIG_MESSAGES),
+            run(*ctl, "message", "import", f"bench{i}", *files, capture_output=True)
+        run(*ctl, "message", "import", "big", *([root / "msg1m.eml"] * BIG_MESSAGES),
             capture_output=True)
 
     def start(self):
@@ -317,7 +317,7 @@ def fill_big_mailbox(srv, root, n):
         tiny = root / "tiny.eml"
         tiny.write_bytes(TINY)
         for start in range(0, n, 5000):
-            run(*ctl, "deliver", "huge", *([tiny] * min(5000, n - start)),
+            run(*ctl, "message", "import", "huge", *([tiny] * min(5000, n - start)),
                 capture_output=True)
     else:
         with open(srv.root / "passwd", "a") as f:
