@@ -13,7 +13,9 @@ The lmtp-* scenarios deliver the same message with tests/bench/lmtpbench
 into Postern's LMTP listener and into Dovecot's LMTP (dovecot-lmtpd,
 Maildir, durable on both sides), into 100 empty accounts lmtp0..lmtp99,
 and afterwards check on both sides that the number of stored messages
-equals the number of 250 replies.
+equals the number of 250 replies.  Both servers are up for these, taking
+turns scenario by scenario (--repeat rounds), so that background load
+falls on both alike.
 
     ./tests/bench/compare.py                 # all scenarios, 10 s each
     ./tests/bench/compare.py -d 5 -s retr4k  # one scenario, 5 s
@@ -417,6 +419,50 @@ def bench_lmtp(server, scenario, duration, root):
     return values, res.stdout + res.stderr, stored
 
 
+def median(values):
+    v = sorted(values)
+    if not v:
+        return float("nan")
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def lmtp_phase(servers, scenarios, duration, root, repeat, mismatches):
+    """Every LMTP scenario against every server, the servers taking turns
+    (Postern, Dovecot, Postern, ... for --repeat rounds) while both run, so
+    a change in the machine's background load falls on both alike.  An idle
+    server costs the other nothing.  Returns {scenario: [{server:
+    messages_s}, ...]}, one dict per round."""
+    rounds = {sc: [] for sc in scenarios}
+    if not servers or not scenarios:
+        return rounds
+    started = []
+    try:
+        for srv in servers:
+            srv.start()
+            started.append(srv)
+        for sc in scenarios:
+            for _ in range(repeat):
+                this = {}
+                for srv in servers:
+                    values, raw, stored = bench_lmtp(srv, sc, duration, root)
+                    lines = raw.strip().splitlines()
+                    print(f"{srv.name:8} {sc:12} {lines[0] if lines else raw}", flush=True)
+                    for extra in lines[1:]:
+                        print(f"{'':8} {'':12} {extra}", flush=True)
+                    replies = int(values.get("deliveries", -1))
+                    if stored != replies:
+                        mismatches.append((srv.name, sc, stored, replies))
+                    print(f"{srv.name:8} {sc:12} stored {stored} messages for {replies} "
+                          f"250 replies after DATA: {'ok' if stored == replies else 'MISMATCH'}",
+                          flush=True)
+                    this[srv.name] = float(values.get("messages_s", "nan"))
+                rounds[sc].append(this)
+    finally:
+        for srv in started:
+            srv.stop()
+    return rounds
+
+
 def rss_kb(pids):
     total = 0
     for pid in pids:
@@ -516,6 +562,9 @@ def main():
     ap.add_argument("--no-lmtp", action="store_true", help="skip the LMTP scenarios")
     ap.add_argument("--lmtp-unix", action="store_true",
                     help="LMTP over a UNIX socket on both sides instead of TCP on loopback")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds of each LMTP scenario, servers taking turns; "
+                    "the table gives medians")
     ap.add_argument("--dovecot-fsync", choices=["optimized", "always"], default=DOVECOT_FSYNC,
                     help="Dovecot's mail_fsync for the LMTP scenarios (default %(default)s)")
     ap.add_argument("--workers", default="auto", help="Postern's workers setting")
@@ -549,6 +598,8 @@ def main():
         lmtp_scenarios = []
     if not pop_scenarios and not lmtp_scenarios:
         raise SystemExit("no scenario left to run")
+    if opts.repeat < 1:
+        raise SystemExit("--repeat: at least 1")
     for tool in ([POPBENCH] if pop_scenarios or opts.idle else []) + \
             ([LMTPBENCH] if lmtp_scenarios else []):
         if not tool.exists():
@@ -580,7 +631,7 @@ def main():
               f"Dovecot mail_fsync = {DOVECOT_FSYNC}", flush=True)
     results = {}
     mismatches = []
-    for srv in servers:
+    for srv in servers if pop_scenarios or opts.big_mailbox or opts.idle else []:
         if opts.big_mailbox:
             fill_big_mailbox(srv, root, opts.big_mailbox)
         srv.start()
@@ -590,19 +641,6 @@ def main():
                 results[(srv.name, sc)] = values
                 print(f"{srv.name:8} {sc:12} {raw.strip().splitlines()[0] if raw.strip() else raw}",
                       flush=True)
-            for sc in lmtp_scenarios if srv.lmtp else []:
-                values, raw, stored = bench_lmtp(srv, sc, opts.duration, root)
-                results[(srv.name, sc)] = values
-                print(f"{srv.name:8} {sc:12} {raw.strip().splitlines()[0] if raw.strip() else raw}",
-                      flush=True)
-                for extra in raw.strip().splitlines()[1:]:
-                    print(f"{'':8} {'':12} {extra}", flush=True)
-                replies = int(values.get("deliveries", -1))
-                verdict = "ok" if stored == replies else "MISMATCH"
-                if stored != replies:
-                    mismatches.append((srv.name, sc, stored, replies))
-                print(f"{srv.name:8} {sc:12} stored {stored} messages for {replies} "
-                      f"250 replies after DATA: {verdict}", flush=True)
             if opts.big_mailbox:
                 (login, stat, count), cold = time_big_login(srv)
                 results[(srv.name, "big")] = {"login_ms": login, "stat_ms": stat}
@@ -616,16 +654,25 @@ def main():
                       flush=True)
         finally:
             srv.stop()
+    lmtp_rounds = lmtp_phase([srv for srv in servers if srv.lmtp], lmtp_scenarios,
+                             opts.duration, root, opts.repeat, mismatches)
     print()
     print(f"{'scenario':12} {'postern':>12} {'dovecot':>12} {'ratio':>7}  measure")
-    for sc in pop_scenarios + lmtp_scenarios:
-        if sc in LMTP_SCENARIOS:
-            key = "messages_s"
-        else:
-            key = "mb_s" if sc.startswith("retr1m") else "sessions_s"
+    for sc in pop_scenarios:
+        key = "mb_s" if sc.startswith("retr1m") else "sessions_s"
         p = float(results.get(("postern", sc), {}).get(key, "nan"))
         d = float(results.get(("dovecot", sc), {}).get(key, "nan"))
         print(f"{sc:12} {p:12.1f} {d:12.1f} {p / d if d else float('nan'):7.2f}  {key}")
+    for sc in lmtp_scenarios:
+        p = median(r.get("postern", float("nan")) for r in lmtp_rounds[sc])
+        d = median(r.get("dovecot", float("nan")) for r in lmtp_rounds[sc])
+        line = f"{sc:12} {p:12.1f} {d:12.1f} {p / d if d else float('nan'):7.2f}  messages_s"
+        if opts.repeat > 1:
+            ratios = [r.get("postern", float("nan")) / r["dovecot"] if r.get("dovecot") else
+                      float("nan") for r in lmtp_rounds[sc]]
+            line += (f" (median of {opts.repeat} rounds; ratio per round: "
+                     + " ".join(f"{x:.2f}" for x in ratios) + ")")
+        print(line)
     if opts.big_mailbox:
         for what in ("login_ms", "stat_ms"):
             p = float(results.get(("postern", "big"), {}).get(what, "nan"))
