@@ -95,8 +95,8 @@ struct dsn_message {
  *     boundary="=_" and 32 random hex digits, none of the parts holding it.
  * Part 1, text/plain; charset=us-ascii: each recipient and why, the
  *   queue id and the arrival time, lines of at most 76 octets.
- * Part 2, message/delivery-status: Reporting-MTA, X-Postern-Queue-ID and
- *   Arrival-Date when given; then for each recipient, after an empty
+ * Part 2, message/delivery-status: Reporting-MTA, then Arrival-Date and
+ *   X-Postern-Queue-ID when given; then for each recipient, after an empty
  *   line: Final-Recipient, Action: failed, Status, and Remote-MTA,
  *   Diagnostic-Code and Last-Attempt-Date when known.
  * Part 3: the original's header as text/rfc822-headers (7bit, or
