@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
 #include <gmime/gmime.h>
 
 #include "lib/xalloc.h"
 #include "mail/header.h"
+#include "mail/header_gen.h"
 #include "mail/submission.h"
 
 /* LF-only input at most doubles with CRLF; then the fields we add. */
@@ -305,25 +305,13 @@ static int rcpt_parse_field(struct submit_ctx *c, const struct header_field *f,
 static int add_date(struct submit_ctx *c, const char *prefix,
 		    const char **error_r)
 {
-	/* RFC 5322 3.3 names, never the locale's */
-	static const char days[7][4] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
-	};
-	static const char months[12][4] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-	};
-	struct tm tm;
+	char date[HEADER_DATE_SIZE];
 
-	if (gmtime_r(&c->now, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
-	    tm.tm_year + 1900 < 1900) {
+	if (header_gen_date(c->now, date) < 0) {
 		*error_r = "the submission time cannot be written as a date";
 		return -1;
 	}
-	if (buf_printf(&c->out->header,
-		       "%sDate: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
-		       prefix, days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-		       tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec) < 0) {
+	if (buf_printf(&c->out->header, "%sDate: %s\r\n", prefix, date) < 0) {
 		*error_r = "the header is too long";
 		return -1;
 	}
@@ -333,23 +321,14 @@ static int add_date(struct submit_ctx *c, const char *prefix,
 static int add_message_id(struct submit_ctx *c, const char *prefix,
 			  const char **error_r)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char random[MESSAGE_ID_RANDOM];
 	char text[MESSAGE_ID_RANDOM * 2 + 1];
 
-	/* up to 256 octets, getrandom() is never cut short once the kernel
-	 * pool is ready; it blocks until then */
-	if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random)) {
+	if (header_gen_random_hex(text, MESSAGE_ID_RANDOM) < 0) {
 		snprintf(errbuf, sizeof(errbuf),
 			 "no random bytes for a Message-ID: %s", strerror(errno));
 		*error_r = errbuf;
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(random); i++) {
-		text[2 * i] = hex[random[i] >> 4];
-		text[2 * i + 1] = hex[random[i] & 15];
-	}
-	text[sizeof(text) - 1] = '\0';
 	if (buf_printf(&c->out->header, "%sMessage-ID: <%s@%s>\r\n", prefix,
 		       text, c->hostname) < 0) {
 		*error_r = "the header is too long";
