@@ -40,6 +40,53 @@ void rec_put_str(struct rec_writer *w, const char *s)
 	rec_put_bytes(w, s, len);
 }
 
+void rec_buf_init(struct rec_buf *w, uint8_t version, size_t max)
+{
+	buf_init(&w->buf, max);
+	w->overflow = false;
+	rec_buf_put_u8(w, version);
+}
+
+void rec_buf_free(struct rec_buf *w)
+{
+	buf_free(&w->buf);
+}
+
+void rec_buf_put_bytes(struct rec_buf *w, const void *p, size_t len)
+{
+	/* one failed append ends the record: a later small field must not
+	 * slip in after a field that was left out */
+	if (w->overflow || buf_append(&w->buf, p, len) < 0)
+		w->overflow = true;
+}
+
+void rec_buf_put_u8(struct rec_buf *w, uint8_t v)
+{
+	rec_buf_put_bytes(w, &v, 1);
+}
+
+void rec_buf_put_u32(struct rec_buf *w, uint32_t v)
+{
+	rec_buf_put_bytes(w, &v, sizeof(v));
+}
+
+void rec_buf_put_u64(struct rec_buf *w, uint64_t v)
+{
+	rec_buf_put_bytes(w, &v, sizeof(v));
+}
+
+void rec_buf_put_str(struct rec_buf *w, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len > UINT32_MAX) {
+		w->overflow = true;
+		return;
+	}
+	rec_buf_put_u32(w, (uint32_t)len);
+	rec_buf_put_bytes(w, s, len);
+}
+
 void rec_read_init(struct rec_reader *r, const void *data, size_t len)
 {
 	r->data = data;

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/buf.h"
+
 #define RECORD_MAX 4096	/* an account with all its secrets fits */
 
 struct rec_writer {
@@ -28,6 +30,23 @@ void rec_put_u64(struct rec_writer *w, uint64_t v);
 void rec_put_bytes(struct rec_writer *w, const void *p, size_t len);
 /* A string as u32 length + octets (no NUL). */
 void rec_put_str(struct rec_writer *w, const char *s);
+
+/* Records that outgrow RECORD_MAX (a relay queue entry: up to 1000
+ * recipients with their last replies, some 800 KiB) are written the same
+ * way into a struct buf bounded by `max`: past it, overflow is set and
+ * nothing more is added.  rec_buf_free() releases it. */
+struct rec_buf {
+	struct buf buf;
+	bool overflow;
+};
+
+void rec_buf_init(struct rec_buf *w, uint8_t version, size_t max);
+void rec_buf_free(struct rec_buf *w);
+void rec_buf_put_bytes(struct rec_buf *w, const void *p, size_t len);
+void rec_buf_put_u8(struct rec_buf *w, uint8_t v);
+void rec_buf_put_u32(struct rec_buf *w, uint32_t v);
+void rec_buf_put_u64(struct rec_buf *w, uint64_t v);
+void rec_buf_put_str(struct rec_buf *w, const char *s);
 
 void rec_read_init(struct rec_reader *r, const void *data, size_t len);
 uint8_t rec_get_u8(struct rec_reader *r);
