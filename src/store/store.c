@@ -26,7 +26,7 @@
 static const char *const db_names[DB_COUNT] = {
 	"meta", "domains", "accounts", "mailboxes", "messages",
 	"acl", "acl_identifiers", "domain_aliases", "aliases", "bindings",
-	"usage", "settings"
+	"usage", "settings", "queue", "queue_due"
 };
 
 static MDB_env *env;
@@ -134,9 +134,9 @@ int store_open(const char *dir, const char **error_r)
 		log_msg(LOG_NOTICE, "STORE", "cleared %d stale reader slots", dead);
 
 	/* every database is opened with MDB_CREATE: a store made by an older
-	 * version gains the newer ones (acl, acl_identifiers) here, empty,
-	 * which is what they are meant to be in it.  No schema version is
-	 * needed: records carry their own (record.h). */
+	 * version gains the newer ones (acl, acl_identifiers, queue,
+	 * queue_due) here, empty, which is what they are meant to be in it.
+	 * No schema version is needed: records carry their own (record.h). */
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		goto fail;
 	for (int i = 0; i < DB_COUNT; i++) {

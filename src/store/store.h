@@ -18,6 +18,14 @@
  *   acl_identifiers identifier NUL be64(mailbox id) -> (nothing): the same
  *              entries by identifier, so removing an account or a domain
  *              finds the entries naming it without a scan
+ *   queue      be64(queue id)                    -> a relay queue entry:
+ *                                                   envelope, body id,
+ *                                                   recipients with their
+ *                                                   states and last replies
+ *   queue_due  be64(next attempt) be64(queue id) -> (nothing): the entries
+ *              with pending recipients by the time of their next attempt,
+ *              so the relay finds what is due with one cursor step
+ *              (store_queue.h)
  *   meta       "next_id", "last_uidvalidity"     -> counters
  * Bodies are write-once files under data_dir/bodies (body.h).
  *
@@ -39,7 +47,7 @@
 
 enum store_db { DB_META, DB_DOMAINS, DB_ACCOUNTS, DB_MAILBOXES, DB_MESSAGES,
 		DB_ACL, DB_ACL_IDS, DB_DOMAIN_ALIASES, DB_ALIASES, DB_BINDINGS,
-		DB_USAGE, DB_SETTINGS, DB_COUNT };
+		DB_USAGE, DB_SETTINGS, DB_QUEUE, DB_QUEUE_DUE, DB_COUNT };
 
 /* Open (creating if needed) the store under data_dir.  Call after fork, in
  * every process that uses it. */
