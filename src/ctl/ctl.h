@@ -8,10 +8,11 @@
 #include "store/store_ops.h"
 
 /* Exit codes: 0 done; EX_USAGE bad command line; EX_DATAERR bad input
- * (a mailbox name, rights, an ACL identifier, a message); EX_NOUSER no such
- * account, mailbox, or account/domain an identifier names; EX_TEMPFAIL
- * store or disk fault (try again); 1 anything else the message explains
- * (already exists, INBOX cannot be removed...). */
+ * (a mailbox name, rights, an ACL identifier, a message, a queue id);
+ * EX_NOUSER no such account, mailbox, or account/domain an identifier
+ * names; EX_TEMPFAIL store or disk fault (try again); 1 anything else the
+ * message explains (already exists, INBOX cannot be removed, no such queue
+ * entry...). */
 typedef int ctl_fn(int argc, char **argv);
 
 ctl_fn ctl_domain_add, ctl_domain_del, ctl_domain_list, ctl_domain_set,
@@ -24,6 +25,7 @@ ctl_fn ctl_acl_set, ctl_acl_get, ctl_acl_del;
 ctl_fn ctl_message_list, ctl_message_import;
 ctl_fn ctl_deliver;
 ctl_fn ctl_server_set, ctl_server_show;
+ctl_fn ctl_queue_list, ctl_queue_show, ctl_queue_flush, ctl_queue_del;
 
 /* Print "posternctl: msg" to stderr and return code. */
 int ctl_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

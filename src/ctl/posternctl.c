@@ -94,6 +94,14 @@ static const struct ctl_command commands[] = {
 	{ "deliver", NULL, "[--from SENDER] RECIPIENT... (< message)",
 	  ctl_deliver,
 	  "local delivery of a message (stdin) through the Router, as LMTP does" },
+	{ "queue", "list", "", ctl_queue_list,
+	  "the relay queue: one line per submitted message" },
+	{ "queue", "show", "ID", ctl_queue_show,
+	  "a queue entry with every recipient and its last reply" },
+	{ "queue", "flush", "[ID]", ctl_queue_flush,
+	  "retry every entry (or ID) now" },
+	{ "queue", "del", "ID", ctl_queue_del,
+	  "remove an entry and its message, without a bounce" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
