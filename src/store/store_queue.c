@@ -283,13 +283,18 @@ static int decode_entry(uint64_t id, const MDB_val *val, struct queue_entry *e)
 	problem = NULL;
 	for (uint32_t i = 0; i < count && !r.bad && problem == NULL; i++) {
 		struct queue_rcpt *rc = &e->rcpts[i];
+		uint8_t state;
 		uint32_t code;
 
 		rec_get_str(&r, rc->address, sizeof(rc->address));
-		rc->state = (enum queue_rcpt_state)rec_get_u8(&r);
+		/* checked before they become an enum and a uint16_t */
+		state = rec_get_u8(&r);
 		code = rec_get_u32(&r);
-		if (code > 599)
+		if (state > QUEUE_RCPT_FAILED)
+			problem = "unknown recipient state";
+		else if (code > 599)
 			problem = "bad reply code";
+		rc->state = (enum queue_rcpt_state)state;
 		rc->reply_code = (uint16_t)code;
 		rec_get_str(&r, rc->enhanced, sizeof(rc->enhanced));
 		rec_get_str(&r, rc->reply, sizeof(rc->reply));
@@ -425,8 +430,10 @@ int store_queue_add(struct queue_entry *e, uint64_t *id_r,
 {
 	struct queue_op op = { .entry = e };
 
-	if (store_write(add_txn, &op, false, error_r) < 0)
+	if (store_write(add_txn, &op, false, error_r) < 0) {
+		e->id = 0;	/* that id was never committed */
 		return -1;
+	}
 	/* a retried transaction set it again: the committed one counts */
 	e->id = op.id;
 	*id_r = op.id;
