@@ -27,7 +27,8 @@ static void span(uint64_t secs, char *buf, size_t size)
 	else if (secs < 86400)
 		snprintf(buf, size, "%lluh", (unsigned long long)(secs / 3600));
 	else
-		snprintf(buf, size, "%llud", (unsigned long long)(secs / 86400));
+		snprintf(buf, size, "%llud",
+			 (unsigned long long)(secs / 86400));
 }
 
 /* When the relay tries the entry next, from now: "now", "in 4m", or "-"
@@ -125,9 +126,10 @@ static void print_entry(const struct queue_entry *e,
 	/* the header only above entries: an empty queue prints nothing, as
 	 * the other list commands do */
 	if (ctx->count++ == 0)
-		printf("%-8s %5s %10s %-30s %-9s %-7s %s\n", "ID", "AGE", "SIZE",
-		       "SENDER", "RCPTS", "NEXT", "LAST ERROR");
-	span(e->created < ctx->now ? ctx->now - e->created : 0, age, sizeof(age));
+		printf("%-8s %5s %10s %-30s %-9s %-7s %s\n", "ID", "AGE",
+		       "SIZE", "SENDER", "RCPTS", "NEXT", "LAST ERROR");
+	span(e->created < ctx->now ? ctx->now - e->created : 0, age,
+	     sizeof(age));
 	next_text(e, s, ctx->now, next, sizeof(next));
 	snprintf(rcpts, sizeof(rcpts), "%zu/%zu", s->pending, s->total);
 	last_error(e, err, sizeof(err));
@@ -234,7 +236,8 @@ int ctl_queue_flush(int argc, char **argv)
 	if (!pending)
 		return ctl_error(1, "queue entry %llu has no pending recipient: nothing to retry",
 				 (unsigned long long)id);
-	printf("queue entry %llu will be retried now\n", (unsigned long long)id);
+	printf("queue entry %llu will be retried now\n",
+	       (unsigned long long)id);
 	return 0;
 }
 
@@ -267,6 +270,7 @@ int ctl_queue_del(int argc, char **argv)
 	body_unlink(s.body_id);
 	undelivered = s.pending + s.failed;
 	printf("queue entry %llu removed: %zu recipient%s not delivered\n",
-	       (unsigned long long)id, undelivered, undelivered == 1 ? "" : "s");
+	       (unsigned long long)id, undelivered,
+	       undelivered == 1 ? "" : "s");
 	return 0;
 }

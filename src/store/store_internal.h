@@ -10,6 +10,7 @@
 
 #include "store/body.h"
 #include "store/store_ops.h"
+#include "store/store_queue.h"
 
 /* Body ids collected inside a transaction, unlinked after it commits. */
 struct body_list {
@@ -108,5 +109,36 @@ struct message_rec {
 };
 int store_message_decode(const MDB_val *val, struct message_rec *m);
 void store_message_key(uint8_t key[12], uint64_t mailbox_id, uint32_t uid);
+
+/* The relay queue (store_queue*.c, store_queue.h). */
+struct rec_buf;
+/* queue_due keys: be64(next attempt) be64(id). */
+#define QUEUE_DUE_KEY_LEN 16
+/* What is wrong with an entry: a recipient's address and a few words. */
+#define QUEUE_WHY_MAX (QUEUE_ADDRESS_MAX + 100)
+bool queue_has_pending(const struct queue_entry *e);
+/* NULL when e is fit to store, else why not (in why, or a constant).
+ * `stored`: e was read from the store, where the reply text is clean
+ * already, so anything else in it is damage. */
+const char *queue_entry_problem(const struct queue_entry *e, bool stored,
+				char *why, size_t size);
+/* Record version 1 of e into w (rec_buf_init'ed here): 0, and the
+ * caller frees w; or STORE_EFAIL, w freed already, when it does not fit
+ * (which the checks of queue_entry_problem rule out). */
+int queue_entry_encode(struct rec_buf *w, const struct queue_entry *e);
+/* The record of entry id into e, recipients allocated; STORE_EFAIL
+ * "corrupt queue record ID: why" with nothing allocated when it is not a
+ * valid entry. */
+int queue_entry_decode(uint64_t id, const MDB_val *val, struct queue_entry *e);
+void queue_id_key(uint8_t key[8], uint64_t id);
+/* The entry with this id, or MDB_NOTFOUND. */
+int queue_entry_get_txn(MDB_txn *txn, uint64_t id, struct queue_entry *e_r);
+/* Write the record and, while something is pending, its queue_due key; the
+ * old key is the caller's to remove first (queue_entry_unindex_txn). */
+int queue_entry_put_txn(MDB_txn *txn, const struct queue_entry *e);
+/* Remove a stored entry's queue_due key, if it has one. */
+int queue_entry_unindex_txn(MDB_txn *txn, const struct queue_entry *old);
+/* Remove one queue_due key; a missing one is no error. */
+int queue_due_del(MDB_txn *txn, uint64_t next, uint64_t id);
 
 #endif
