@@ -8,10 +8,11 @@
  * be64(id), no value), an index in time order that every change here
  * keeps in step, so "what is due now" is one cursor step, not a scan.
  *
- * Every function is one short transaction and copies what it returns; the
- * relay calls them from the event loop.  Ids come from the store-wide
- * counter (store_next_id), so an id is never used twice, even after its
- * entry is gone.  Times are unix seconds.
+ * Every store_queue_* call that reads or writes the store is one short
+ * transaction and copies what it returns, so the relay can call them from
+ * the event loop.  Ids come from the store-wide counter (store_next_id),
+ * so an id is never used twice, even after its entry is gone.  Times are
+ * unix seconds.
  *
  * Kept apart from store_ops.h: only the relay and `posternctl queue` use
  * the queue, and it brings its own limits and types that the mailbox side
@@ -28,9 +29,9 @@
 #include "store/body.h"
 
 /* The limits of one entry.  They are what mail/submission.h lets a
- * submission have (store_queue.c checks that at compile time): a path is at
- * most 256 octets with "<" and ">" (RFC 5321 4.5.3.1.3), and more than
- * 1000 recipients from one person's client is a mass mailing. */
+ * submission have (store_queue_record.c checks that at compile time): a
+ * path is at most 256 octets with "<" and ">" (RFC 5321 4.5.3.1.3), and
+ * more than 1000 recipients from one person's client is a mass mailing. */
 #define QUEUE_RCPT_MAX 1000
 #define QUEUE_ADDRESS_MAX 254
 /* RFC 3463: class.subject.detail, at most "5.999.999". */
@@ -154,8 +155,11 @@ int store_queue_remove(uint64_t id, struct queue_summary *removed_r,
  * returned: <= now when more are due than `max`, QUEUE_NEVER when there
  * are none (the relay may sleep until then, or until a flush).
  *
- * lease_until 0 only looks (a read transaction).  Otherwise the returned
- * entries' next_attempt becomes lease_until in the same (write)
+ * An id whose entry is gone by the time the relay asks for it gets
+ * found_r false from store_queue_get.
+ *
+ * lease_until 0 only looks (a read transaction).  Otherwise (> now) the
+ * returned entries' next_attempt becomes lease_until in the same (write)
  * transaction: another process polling the queue meanwhile (posternd with
  * workers = N) does not take them too, and an entry whose attempt never
  * ended (a crash) is due again at lease_until.  The relay's
@@ -166,7 +170,9 @@ int store_queue_due(uint64_t now, uint64_t lease_until, uint64_t *ids,
 
 /* Make an entry due now (next_attempt 0): *found_r false when there is no
  * such entry, *pending_r false (nothing changed) when it has no pending
- * recipient. */
+ * recipient.  An entry under a lease becomes due too, so another poller
+ * may take it while the first attempt still runs: at worst a recipient
+ * gets the message twice, which is what an admin's "retry now" risks. */
 int store_queue_flush(uint64_t id, bool *found_r, bool *pending_r,
 		      const char **error_r);
 /* The same for every entry with pending recipients; *count_r how many. */
