@@ -3,9 +3,9 @@ exact output and exit codes.
 
 Nothing in the server puts entries into the relay queue yet, so the
 entries are written here with python3-lmdb, byte for byte as record
-version 1 is laid out (src/store/store_queue.c), with an id from the
-store's next_id counter and the queue_due key that store_queue_add would
-write.  That also pins the format: a store written today must stay
+version 1 is laid out (src/store/store_queue_record.c), with an id from
+the store's next_id counter and the queue_due key that store_queue_add
+would write.  That also pins the format: a store written today must stay
 readable."""
 import os
 import struct
