@@ -3,6 +3,7 @@
  * every second, so a flush here is how an admin makes it try at once. */
 #include "build-config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -60,16 +61,23 @@ static void utc_text(uint64_t t, char *buf, size_t size)
 		snprintf(buf, size, "-");
 }
 
-/* "451 4.4.1 Connection timed out", or "-" when there is none yet. */
+static bool has_reply(const struct queue_rcpt *r)
+{
+	return r->reply_code != 0 || r->reply[0] != '\0';
+}
+
+/* "451 4.4.1 Connection timed out", our own reason as it is, or "-" when
+ * there is none yet. */
 static void reply_text(const struct queue_rcpt *r, char *buf, size_t size)
 {
-	if (r->reply_code == 0) {
+	if (!has_reply(r))
 		snprintf(buf, size, "-");
-		return;
-	}
-	snprintf(buf, size, "%u%s%s%s%s", r->reply_code,
-		 r->enhanced[0] ? " " : "", r->enhanced,
-		 r->reply[0] ? " " : "", r->reply);
+	else if (r->reply_code == 0)
+		snprintf(buf, size, "%s", r->reply);
+	else
+		snprintf(buf, size, "%u%s%s%s%s", r->reply_code,
+			 r->enhanced[0] ? " " : "", r->enhanced,
+			 r->reply[0] ? " " : "", r->reply);
 }
 
 /* The reply about the pending recipient tried last, cut to fit a line. */
@@ -81,7 +89,7 @@ static void last_error(const struct queue_entry *e, char *buf, size_t size)
 	for (size_t i = 0; i < e->rcpt_count; i++) {
 		const struct queue_rcpt *r = &e->rcpts[i];
 
-		if (r->state == QUEUE_RCPT_PENDING && r->reply_code != 0 &&
+		if (r->state == QUEUE_RCPT_PENDING && has_reply(r) &&
 		    (last == NULL || r->last_attempt >= last->last_attempt))
 			last = r;
 	}
@@ -162,7 +170,8 @@ static void print_rcpt(const struct queue_rcpt *r)
 
 	utc_text(r->last_attempt, when, sizeof(when));
 	reply_text(r, reply, sizeof(reply));
-	printf("rcpt %s %s %s %s\n", r->address, states[r->state], when, reply);
+	printf("rcpt %s %s %s %s %s\n", r->address, states[r->state], when,
+	       r->remote_mta[0] ? r->remote_mta : "-", reply);
 }
 
 int ctl_queue_show(int argc, char **argv)

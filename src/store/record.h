@@ -32,7 +32,7 @@ void rec_put_bytes(struct rec_writer *w, const void *p, size_t len);
 void rec_put_str(struct rec_writer *w, const char *s);
 
 /* Records that outgrow RECORD_MAX (a relay queue entry: up to 1000
- * recipients with their last replies, some 800 KiB) are written the same
+ * recipients with their last replies, some 1 MiB) are written the same
  * way into a struct buf bounded by `max`: past it, overflow is set and
  * nothing more is added.  rec_buf_free() releases it. */
 struct rec_buf {

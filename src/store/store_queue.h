@@ -39,6 +39,9 @@
 /* Enough for the useful first lines of a reply; a remote server's essay is
  * cut (queue_rcpt_set_reply), so the bounce and `queue show` stay short. */
 #define QUEUE_REPLY_MAX 500
+/* A host name (RFC 1035: 255) or an address literal, as mail/dsn.h takes
+ * it for Remote-MTA. */
+#define QUEUE_REMOTE_MTA_MAX 255
 /* next_r of store_queue_due when no entry has pending recipients. */
 #define QUEUE_NEVER UINT64_MAX
 
@@ -52,12 +55,19 @@ struct queue_rcpt {
 	/* 1..QUEUE_ADDRESS_MAX octets, no control characters */
 	char address[QUEUE_ADDRESS_MAX + 1];
 	enum queue_rcpt_state state;
-	/* the last reply about this recipient: code 0 = none yet, else
-	 * 200..599; enhanced "" = none, else "4.4.1"; text printable ASCII
-	 * (the store turns anything else into '?'), "" = none */
+	/* the last word about this recipient, for the log, `queue show` and
+	 * the bounce (mail/dsn.h): a server's reply has reply_code 200..599,
+	 * the enhanced status ("4.4.1", "" = none) and its text; our own
+	 * reason when no server answered ("connect to smtp.example.net:
+	 * Connection refused") has reply_code 0 and only the text; nothing
+	 * yet is code 0 and text "".  Text is printable ASCII (the store
+	 * turns anything else into '?') */
 	uint16_t reply_code;
 	char enhanced[QUEUE_ENHANCED_MAX + 1];
 	char reply[QUEUE_REPLY_MAX + 1];
+	/* the host that replied, "smtp.example.net"; "" for none (our own
+	 * reason, or a local delivery); printable ASCII like the text */
+	char remote_mta[QUEUE_REMOTE_MTA_MAX + 1];
 	uint64_t last_attempt;	/* 0 = never tried */
 };
 
@@ -101,13 +111,16 @@ void store_queue_entry_free(struct queue_entry *e);
 void store_queue_summarize(const struct queue_entry *e,
 			   struct queue_summary *s_r);
 
-/* Record a reply about a recipient: text[0..len) is cut to
+/* Record the last word about a recipient: text[0..len) is cut to
  * QUEUE_REPLY_MAX octets, CR, LF and TAB become spaces (so the lines of a
  * multi-line reply can be passed as they came) and any other octet outside
- * printable ASCII '?'.  enhanced: NULL or "" for none; one that is not of
- * the RFC 3463 form is dropped.  A code outside 200..599 is taken as 0. */
-void queue_rcpt_set_reply(struct queue_rcpt *rcpt, uint16_t code,
-			  const char *enhanced, const char *text, size_t len);
+ * printable ASCII '?'.  remote_mta (NULL or "" for none) is cleaned and
+ * cut the same way.  enhanced: NULL or "" for none; one that is not of
+ * the RFC 3463 form is dropped.  code: 0 for a reason of our own, and a
+ * code outside 200..599 is taken as 0 too. */
+void queue_rcpt_set_reply(struct queue_rcpt *rcpt, const char *remote_mta,
+			  uint16_t code, const char *enhanced,
+			  const char *text, size_t len);
 
 /* Add an entry; *id_r (and e->id) its new id.  The body must be durable
  * first (body_writer_finish): once this returns the message is queued and

@@ -26,7 +26,7 @@ _Static_assert(QUEUE_ADDRESS_MAX >= SUBMISSION_ADDRESS_MAX,
  *   str sender, str account, str client_ip, 16 octets body id,
  *   u64 body size, u32 recipient count, then per recipient:
  *   str address, u8 state, u32 reply code, str enhanced, str reply,
- *   u64 last attempt.
+ *   str remote MTA, u64 last attempt.
  * The id is the key only. */
 #define QUEUE_REC_V1 1
 
@@ -36,14 +36,15 @@ _Static_assert(QUEUE_ADDRESS_MAX >= SUBMISSION_ADDRESS_MAX,
 			    BODY_ID_LEN + 8 + 4)
 #define QUEUE_REC_RCPT_MAX (REC_STR(QUEUE_ADDRESS_MAX) + 1 + 4 + \
 			    REC_STR(QUEUE_ENHANCED_MAX) + \
-			    REC_STR(QUEUE_REPLY_MAX) + 8)
-/* The largest record an entry within the limits makes, some 780 KiB:
+			    REC_STR(QUEUE_REPLY_MAX) + \
+			    REC_STR(QUEUE_REMOTE_MTA_MAX) + 8)
+/* The largest record an entry within the limits makes, some 1 MiB:
  * LMDB keeps it in overflow pages, and only an entry near every limit
  * makes the rewrite of each update costly.  Nothing valid exceeds it. */
 #define QUEUE_REC_MAX (QUEUE_REC_HEAD_MAX + \
 		       (size_t)QUEUE_RCPT_MAX * QUEUE_REC_RCPT_MAX)
-/* A recipient's smallest encoding: three empty strings and the numbers. */
-#define QUEUE_REC_RCPT_MIN (3 * 4 + 1 + 4 + 8)
+/* A recipient's smallest encoding: four empty strings and the numbers. */
+#define QUEUE_REC_RCPT_MIN (4 * 4 + 1 + 4 + 8)
 
 /* ---- entries in memory ---- */
 
@@ -132,9 +133,14 @@ static bool enhanced_valid(const char *s)
 	return *s == '\0';
 }
 
-void queue_rcpt_set_reply(struct queue_rcpt *rcpt, uint16_t code,
-			  const char *enhanced, const char *text, size_t len)
+void queue_rcpt_set_reply(struct queue_rcpt *rcpt, const char *remote_mta,
+			  uint16_t code, const char *enhanced,
+			  const char *text, size_t len)
 {
+	if (remote_mta == NULL)
+		remote_mta = "";
+	clean_text(rcpt->remote_mta, sizeof(rcpt->remote_mta), remote_mta,
+		   strlen(remote_mta));
 	rcpt->reply_code = code >= 200 && code <= 599 ? code : 0;
 	rcpt->enhanced[0] = '\0';
 	if (enhanced != NULL && strlen(enhanced) <= QUEUE_ENHANCED_MAX &&
@@ -163,8 +169,8 @@ static bool field_ok(const char *s, size_t size, bool printable_only)
 	return true;
 }
 
-/* Reply text: anything is cleaned on the way in (clean_text), but stored
- * text that is not clean is damage. */
+/* Reply text and remote MTA: anything is cleaned on the way in
+ * (clean_text), but stored text that is not clean is damage. */
 static bool reply_ok(const char *s, size_t size, bool stored)
 {
 	if (stored)
@@ -214,6 +220,10 @@ const char *queue_entry_problem(const struct queue_entry *e, bool stored,
 		else if (!reply_ok(r->reply, sizeof(r->reply), stored))
 			snprintf(why, size, "recipient %s: invalid reply text",
 				 r->address);
+		else if (!reply_ok(r->remote_mta, sizeof(r->remote_mta),
+				   stored))
+			snprintf(why, size, "recipient %s: invalid remote MTA",
+				 r->address);
 		else
 			continue;
 		return why;
@@ -225,7 +235,7 @@ const char *queue_entry_problem(const struct queue_entry *e, bool stored,
 
 int queue_entry_encode(struct rec_buf *w, const struct queue_entry *e)
 {
-	char text[QUEUE_REPLY_MAX + 1];
+	char text[QUEUE_REPLY_MAX + 1], mta[QUEUE_REMOTE_MTA_MAX + 1];
 
 	rec_buf_init(w, QUEUE_REC_V1, QUEUE_REC_MAX);
 	rec_buf_put_u64(w, e->created);
@@ -246,6 +256,9 @@ int queue_entry_encode(struct rec_buf *w, const struct queue_entry *e)
 		rec_buf_put_str(w, r->enhanced);
 		clean_text(text, sizeof(text), r->reply, strlen(r->reply));
 		rec_buf_put_str(w, text);
+		clean_text(mta, sizeof(mta), r->remote_mta,
+			   strlen(r->remote_mta));
+		rec_buf_put_str(w, mta);
 		rec_buf_put_u64(w, r->last_attempt);
 	}
 	if (w->overflow) {
@@ -312,6 +325,7 @@ int queue_entry_decode(uint64_t id, const MDB_val *val, struct queue_entry *e)
 		rc->reply_code = (uint16_t)code;
 		rec_get_str(&r, rc->enhanced, sizeof(rc->enhanced));
 		rec_get_str(&r, rc->reply, sizeof(rc->reply));
+		rec_get_str(&r, rc->remote_mta, sizeof(rc->remote_mta));
 		rc->last_attempt = rec_get_u64(&r);
 	}
 	if (problem == NULL && r.bad)

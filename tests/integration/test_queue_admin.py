@@ -19,6 +19,7 @@ lmdb = pytest.importorskip("lmdb")
 
 PENDING, DONE, FAILED = 0, 1, 2
 LONG_REPLY = "Connection timed out while talking to mx.example.org after end of data"
+REFUSED = "connect to mx.example.net: Connection refused"
 
 
 def out(srv, *args):
@@ -41,9 +42,9 @@ def record(e):
     rec = struct.pack("=BQQI", 1, e["created"], e["next"], e["attempts"])
     rec += _str(e["sender"]) + _str(e["account"]) + _str(e["ip"])
     rec += e["body_id"] + struct.pack("=QI", e["size"], len(e["rcpts"]))
-    for addr, state, code, enhanced, text, last in e["rcpts"]:
+    for addr, state, code, enhanced, text, mta, last in e["rcpts"]:
         rec += _str(addr) + struct.pack("=BI", state, code)
-        rec += _str(enhanced) + _str(text) + struct.pack("=Q", last)
+        rec += _str(enhanced) + _str(text) + _str(mta) + struct.pack("=Q", last)
     return rec
 
 
@@ -142,16 +143,17 @@ def test_list_show_flush_del(admin):
     now = int(time.time())
     # margins of 30 s keep the rounded ages and waits exact
     a = q.add(now - 330, now + 270, attempts=2, rcpts=[
-        ("bob@example.org", DONE, 250, "2.0.0", "Ok: queued as 4Xz", now - 90),
-        ("carol@example.org", PENDING, 451, "4.4.1", LONG_REPLY, now - 60),
-        ("dave@example.net", FAILED, 550, "5.1.1", "No such user", now - 90)])
+        ("bob@example.org", DONE, 250, "2.0.0", "Ok: queued as 4Xz", "mx.example.org", now - 90),
+        ("carol@example.org", PENDING, 451, "4.4.1", LONG_REPLY, "mx.example.org", now - 60),
+        ("dave@example.net", FAILED, 550, "5.1.1", "No such user", "mx.example.net", now - 90),
+        ("erin@example.net", PENDING, 0, "", REFUSED, "", now - 70)])
     b = q.add(now - 7230, now - 10, sender="", account="", ip="local", size=987,
-              rcpts=[("jsmith@example.test", PENDING, 0, "", "", 0)])
-    c = q.add(now - 3000, now - 30, rcpts=[("eve@example.org", DONE, 250, "", "Ok", now - 5)])
+              rcpts=[("jsmith@example.test", PENDING, 0, "", "", "", 0)])
+    c = q.add(now - 3000, now - 30, rcpts=[("eve@example.org", DONE, 250, "", "Ok", "", now - 5)])
     header = f"{'ID':<8} {'AGE':>5} {'SIZE':>10} {'SENDER':<30} {'RCPTS':<9} {'NEXT':<7} LAST ERROR\n"
     short = f"451 4.4.1 {LONG_REPLY}"[:57] + "..."
     assert out(srv, "queue", "list") == header + (
-        f"{a:<8} {'5m':>5} {1234:>10} {'jsmith@example.test':<30} {'1/3':<9} {'in 4m':<7} {short}\n"
+        f"{a:<8} {'5m':>5} {1234:>10} {'jsmith@example.test':<30} {'2/4':<9} {'in 4m':<7} {short}\n"
         f"{b:<8} {'2h':>5} {987:>10} {'<>':<30} {'1/1':<9} {'now':<7} -\n"
         f"{c:<8} {'50m':>5} {1234:>10} {'jsmith@example.test':<30} {'0/1':<9} {'-':<7} -\n")
 
@@ -166,15 +168,16 @@ def test_list_show_flush_del(admin):
         "size 1234\n"
         "attempts 2\n"
         f"next_attempt {utc(now + 270)} (in 4m)\n"
-        "recipients 3: 1 pending, 1 done, 1 failed\n"
-        f"rcpt bob@example.org done {utc(now - 90)} 250 2.0.0 Ok: queued as 4Xz\n"
-        f"rcpt carol@example.org pending {utc(now - 60)} 451 4.4.1 {LONG_REPLY}\n"
-        f"rcpt dave@example.net failed {utc(now - 90)} 550 5.1.1 No such user\n")
+        "recipients 4: 2 pending, 1 done, 1 failed\n"
+        f"rcpt bob@example.org done {utc(now - 90)} mx.example.org 250 2.0.0 Ok: queued as 4Xz\n"
+        f"rcpt carol@example.org pending {utc(now - 60)} mx.example.org 451 4.4.1 {LONG_REPLY}\n"
+        f"rcpt dave@example.net failed {utc(now - 90)} mx.example.net 550 5.1.1 No such user\n"
+        f"rcpt erin@example.net pending {utc(now - 70)} - {REFUSED}\n")
     shown = out(srv, "queue", "show", str(b)).splitlines()
     assert shown[1:4] == ["created " + utc(now - 7230) + " (2h ago)", "sender <>", "account -"]
     assert shown[4] == "client local"
     assert shown[-3:] == ["next_attempt now", "recipients 1: 1 pending, 0 done, 0 failed",
-                          "rcpt jsmith@example.test pending - -"]
+                          "rcpt jsmith@example.test pending - - -"]
     assert "next_attempt -\n" in out(srv, "queue", "show", str(c))
 
     # flush one: due now, the index moved with it
@@ -188,7 +191,7 @@ def test_list_show_flush_del(admin):
 
     # del: the entry, its index key and its body file go; no bounce
     assert out(srv, "queue", "del", str(a)) == \
-        f"queue entry {a} removed: 2 recipients not delivered\n"
+        f"queue entry {a} removed: 3 recipients not delivered\n"
     assert not body.exists()
     assert q.due_keys() == [(0, b)]
     assert fails(srv, "queue", "show", str(a)) == (1, f"posternctl: no such queue entry: {a}")
@@ -203,8 +206,8 @@ def test_list_show_flush_del(admin):
 def test_a_damaged_record_is_a_store_fault_and_can_be_removed(admin):
     srv, q = admin
     now = int(time.time())
-    good = q.add(now, now, rcpts=[("bob@example.org", PENDING, 0, "", "", 0)])
-    bad = q.add(now, now, rcpts=[("x@example.org", PENDING, 0, "", "", 0)],
+    good = q.add(now, now, rcpts=[("bob@example.org", PENDING, 0, "", "", "", 0)])
+    bad = q.add(now, now, rcpts=[("x@example.org", PENDING, 0, "", "", "", 0)],
                 raw=b"\x01garbage")
     damaged = (f"posternctl: corrupt queue record {bad}: truncated - "
                f"remove it with posternctl queue del {bad}")
@@ -223,7 +226,7 @@ def test_queue_commands_beside_a_running_server(admin):
     the server runs, as the other admin commands do."""
     srv, q = admin
     now = int(time.time())
-    qid = q.add(now - 5, now + 3600, rcpts=[("bob@example.org", PENDING, 0, "", "", 0)])
+    qid = q.add(now - 5, now + 3600, rcpts=[("bob@example.org", PENDING, 0, "", "", "", 0)])
     srv.start()
     try:
         assert out(srv, "queue", "flush", str(qid)) == f"queue entry {qid} will be retried now\n"

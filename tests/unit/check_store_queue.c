@@ -160,6 +160,7 @@ static void rcpts_eq(const struct queue_rcpt *a, const struct queue_rcpt *b)
 	ck_assert_uint_eq(a->reply_code, b->reply_code);
 	ck_assert_str_eq(a->enhanced, b->enhanced);
 	ck_assert_str_eq(a->reply, b->reply);
+	ck_assert_str_eq(a->remote_mta, b->remote_mta);
 	ck_assert_uint_eq(a->last_attempt, b->last_attempt);
 }
 
@@ -272,18 +273,25 @@ START_TEST(test_add_get_round_trip)
 	bool found = true;
 	uint64_t id;
 
-	make_entry(&e, 3, NOW);
+	make_entry(&e, 4, NOW);
 	e.attempts = 2;
 	e.sender[0] = '\0';		/* the null sender of a bounce */
 	snprintf(e.client_ip, sizeof(e.client_ip), "2001:db8::1");
 	e.rcpts[0].state = QUEUE_RCPT_DONE;
-	queue_rcpt_set_reply(&e.rcpts[0], 250, "2.0.0", "Ok: queued as 4Xz", 17);
+	queue_rcpt_set_reply(&e.rcpts[0], "mx.example.org", 250, "2.0.0",
+			     "Ok: queued as 4Xz", 17);
 	e.rcpts[0].last_attempt = NOW - 30;
 	e.rcpts[1].state = QUEUE_RCPT_FAILED;
-	queue_rcpt_set_reply(&e.rcpts[1], 550, "5.1.1", "No such user", 12);
+	queue_rcpt_set_reply(&e.rcpts[1], "mx2.example.org", 550, "5.1.1",
+			     "No such user", 12);
 	e.rcpts[1].last_attempt = NOW - 20;
-	queue_rcpt_set_reply(&e.rcpts[2], 451, "4.4.1", "Connection timed out", 20);
+	queue_rcpt_set_reply(&e.rcpts[2], "[192.0.2.25]", 451, "4.4.1",
+			     "Connection timed out", 20);
 	e.rcpts[2].last_attempt = NOW - 10;
+	/* a reason of our own: no server answered */
+	queue_rcpt_set_reply(&e.rcpts[3], NULL, 0, NULL,
+			     "connect to smtp.example.net: Connection refused", 47);
+	e.rcpts[3].last_attempt = NOW - 5;
 	id = add_ok(&e);
 
 	get_ok(id, &got);
@@ -291,6 +299,11 @@ START_TEST(test_add_get_round_trip)
 	ck_assert_str_eq(got.sender, "");
 	ck_assert_str_eq(got.rcpts[2].enhanced, "4.4.1");
 	ck_assert_uint_eq(got.rcpts[2].reply_code, 451);
+	ck_assert_str_eq(got.rcpts[2].remote_mta, "[192.0.2.25]");
+	ck_assert_uint_eq(got.rcpts[3].reply_code, 0);
+	ck_assert_str_eq(got.rcpts[3].remote_mta, "");
+	ck_assert_str_eq(got.rcpts[3].reply,
+			 "connect to smtp.example.net: Connection refused");
 	store_queue_entry_free(&got);
 	store_queue_entry_free(&got);	/* safe twice */
 	store_queue_entry_free(&e);
@@ -339,9 +352,11 @@ START_TEST(test_update_moves_the_due_index)
 	e.attempts = 1;
 	e.next_attempt = NOW + 500;
 	e.rcpts[0].state = QUEUE_RCPT_DONE;
-	queue_rcpt_set_reply(&e.rcpts[0], 250, "2.0.0", "Ok", 2);
+	queue_rcpt_set_reply(&e.rcpts[0], "mx.example.org", 250, "2.0.0", "Ok",
+			     2);
 	e.rcpts[0].last_attempt = NOW + 100;
-	queue_rcpt_set_reply(&e.rcpts[1], 451, "4.3.0", "Try later", 9);
+	queue_rcpt_set_reply(&e.rcpts[1], "mx.example.org", 451, "4.3.0",
+			     "Try later", 9);
 	e.rcpts[1].last_attempt = NOW + 100;
 	update_ok(&e);
 	store_queue_entry_free(&e);
@@ -604,7 +619,7 @@ END_TEST
 START_TEST(test_largest_entry_fits)
 {
 	struct queue_entry e, got;
-	char text[2000];
+	char text[2000], mta[400];
 	uint64_t id;
 
 	make_entry(&e, QUEUE_RCPT_MAX, NOW);
@@ -615,6 +630,8 @@ START_TEST(test_largest_entry_fits)
 	snprintf(e.client_ip, sizeof(e.client_ip),
 		 "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
 	memset(text, 'x', sizeof(text));
+	memset(mta, 'm', sizeof(mta));
+	mta[sizeof(mta) - 1] = '\0';
 	for (size_t i = 0; i < e.rcpt_count; i++) {
 		struct queue_rcpt *r = &e.rcpts[i];
 		int n = snprintf(r->address, sizeof(r->address), "%04zu", i);
@@ -622,8 +639,10 @@ START_TEST(test_largest_entry_fits)
 		memset(r->address + n, 'r', QUEUE_ADDRESS_MAX - (size_t)n);
 		r->address[QUEUE_ADDRESS_MAX] = '\0';
 		/* a remote server's essay is cut to the limit */
-		queue_rcpt_set_reply(r, 451, "4.999.999", text, sizeof(text));
+		queue_rcpt_set_reply(r, mta, 451, "4.999.999", text,
+				     sizeof(text));
 		ck_assert_uint_eq(strlen(r->reply), QUEUE_REPLY_MAX);
+		ck_assert_uint_eq(strlen(r->remote_mta), QUEUE_REMOTE_MTA_MAX);
 		r->last_attempt = NOW;
 	}
 	id = add_ok(&e);
@@ -680,20 +699,26 @@ START_TEST(test_refusals_and_clean_replies)
 
 	/* the reply helper: line ends become spaces, other octets '?', a
 	 * malformed enhanced status and a code out of range are dropped */
-	queue_rcpt_set_reply(&e.rcpts[0], 421, "4.4.x", "a\r\nb\x01\xc3\xa9", 7);
+	queue_rcpt_set_reply(&e.rcpts[0], "mx\r\n.example.org", 421, "4.4.x",
+			     "a\r\nb\x01\xc3\xa9", 7);
 	ck_assert_uint_eq(e.rcpts[0].reply_code, 421);
 	ck_assert_str_eq(e.rcpts[0].enhanced, "");
 	ck_assert_str_eq(e.rcpts[0].reply, "a  b???");
-	queue_rcpt_set_reply(&e.rcpts[1], 999, "5.1.1", NULL, 0);
+	ck_assert_str_eq(e.rcpts[0].remote_mta, "mx  .example.org");
+	queue_rcpt_set_reply(&e.rcpts[1], "mx.example.org", 999, "5.1.1", NULL,
+			     0);
 	ck_assert_uint_eq(e.rcpts[1].reply_code, 0);
 	ck_assert_str_eq(e.rcpts[1].enhanced, "5.1.1");
 	ck_assert_str_eq(e.rcpts[1].reply, "");
 	/* text put in by hand is cleaned when stored */
 	snprintf(e.rcpts[1].reply, sizeof(e.rcpts[1].reply), "bad\x1b[2Jtext");
+	snprintf(e.rcpts[1].remote_mta, sizeof(e.rcpts[1].remote_mta),
+		 "mx\x7f.example.org");
 	id = add_ok(&e);
 	get_ok(id, &got);
 	ck_assert_str_eq(got.rcpts[0].reply, "a  b???");
 	ck_assert_str_eq(got.rcpts[1].reply, "bad?[2Jtext");
+	ck_assert_str_eq(got.rcpts[1].remote_mta, "mx?.example.org");
 	store_queue_entry_free(&got);
 	store_queue_entry_free(&e);
 }
@@ -712,7 +737,8 @@ START_TEST(test_damaged_records_are_errors)
 	bool found;
 
 	make_entry(&e, 3, NOW);
-	queue_rcpt_set_reply(&e.rcpts[1], 451, "4.4.1", "timeout", 7);
+	queue_rcpt_set_reply(&e.rcpts[1], "mx.example.org", 451, "4.4.1",
+			     "timeout", 7);
 	id = add_ok(&e);
 	store_queue_entry_free(&e);
 	rec = raw_record(id, &len);
