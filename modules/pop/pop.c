@@ -35,6 +35,7 @@ static const struct pop_command commands[] = {
 	{ "RSET", NULL, pop_cmd_rset },
 	{ "TOP", NULL, pop_cmd_top },
 	{ "UIDL", NULL, pop_cmd_uidl },
+	{ "XTND", NULL, pop_cmd_xtnd },
 	{ NULL, NULL, NULL }
 };
 
@@ -169,6 +170,10 @@ static void pop_close(void *session)
 		conn_log(s->conn, LOG_INFO,
 			 "connection ended without QUIT: %u messages marked for deletion kept",
 			 s->deleted_count);
+	/* a client gone in the middle of XTND XMIT sent nothing */
+	if (s->xmit != NULL)
+		conn_log(s->conn, LOG_NOTICE, "connection ended during XTND XMIT: nothing queued");
+	submission_free(&s->xmit);
 	mailbox_snapshot_free(&s->mbox.snap);
 	free(s->deleted);
 	free(s);

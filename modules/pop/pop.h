@@ -14,6 +14,9 @@
 #define POP_MAX_AUTH_LINE 16384
 /* Cyrus SASL service name (RFC 5034). */
 #define POP_SASL_SERVICE "pop"
+/* XTND XMIT: the submissions of the last hour a session remembers, for
+ * relay.max_messages_per_hour (a larger limit counts at most this many). */
+#define POP_XMIT_TRACK 64
 /* Lines of LIST/UIDL written per step, so huge mailboxes stream. */
 #define POP_LIST_STEP 512
 
@@ -42,6 +45,9 @@ struct pop_session {
 	uint8_t *deleted;		/* one per snapshot message */
 	uint32_t deleted_count;
 	uint64_t deleted_size;
+	/* XTND XMIT (pop_xmit.c) */
+	struct submission *xmit;	/* a message being submitted */
+	double xmit_times[POP_XMIT_TRACK];
 	/* LIST/UIDL continuation */
 	uint32_t list_next;
 	bool list_uidl;
@@ -69,6 +75,8 @@ void pop_auth_failed(struct pop_session *s, const char *why);
 /* TRANSACTION state (pop_trans.c). */
 pop_cmd_fn pop_cmd_stat, pop_cmd_list, pop_cmd_retr, pop_cmd_dele,
 	pop_cmd_noop, pop_cmd_rset, pop_cmd_top, pop_cmd_uidl, pop_cmd_quit;
+/* XTND XMIT (pop_xmit.c). */
+pop_cmd_fn pop_cmd_xtnd;
 
 /* Open `mailbox` (the part of the login name before '#'; "" for INBOX)
  * for `account` and enter TRANSACTION with its snapshot; `method` (USER,

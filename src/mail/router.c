@@ -180,3 +180,36 @@ enum route_result router_resolve(const char *address, const char *local_ip,
 	}
 	return resolve_local(local, info.name, route_r, error_r);
 }
+
+enum address_kind address_route_kind(const char *address, const char **error_r)
+{
+	const char *at = strrchr(address, '@');
+	char dname[ACCOUNT_NAME_MAX + 1];
+	struct domain_info info;
+	struct route r;
+	bool found;
+
+	/* another server's address follows its rules, not ours: only the
+	 * domain decides whether it is ours to look into */
+	if (at != NULL) {
+		const char *ignored;
+
+		if (name_object_check(at + 1, dname, &ignored) < 0)
+			return ADDRESS_REMOTE;	/* not a name we could own */
+		if (store_domain_get(dname, &info, &found, error_r) < 0)
+			return ADDRESS_TEMPFAIL;
+		if (!found)
+			return ADDRESS_REMOTE;
+	}
+	switch (router_resolve(address, NULL, &r, error_r)) {
+	case ROUTE_OK:
+		return ADDRESS_LOCAL;
+	case ROUTE_UNKNOWN:
+		return ADDRESS_UNKNOWN;
+	case ROUTE_BAD_ADDRESS:
+		return ADDRESS_BAD;
+	case ROUTE_TEMPFAIL:
+		break;
+	}
+	return ADDRESS_TEMPFAIL;
+}

@@ -293,3 +293,14 @@ int store_queue_list(store_queue_cb *cb, void *ctx, const char **error_r)
 
 	return store_read(list_txn, &op, error_r);
 }
+
+int queue_body_open(const struct queue_entry *e, int *fd_r)
+{
+	*fd_r = body_open(e->body_id);
+	return *fd_r < 0 ? -1 : 0;
+}
+
+void queue_body_unlink(const struct queue_entry *e)
+{
+	body_unlink(e->body_id);
+}

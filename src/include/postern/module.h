@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 9
+#define POSTERN_MODULE_ABI 10
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -457,11 +457,258 @@ enum delivery_status delivery_result(const struct delivery *d, unsigned int i,
 void delivery_data_abort(struct delivery *d);
 
 /* ------------------------------------------------------------------ */
+/* Submission (SPEC.md 5): a message a logged-in user sends through POP  */
+/* (XTND XMIT) into the relay queue.  The relay module configures it.   */
+
+struct submission_limits {
+	bool enabled;			/* relay.xmit */
+	uint64_t max_message_size;	/* octets the client may send */
+	unsigned int max_recipients;
+	unsigned int max_per_hour;	/* per session; 0 = no limit */
+};
+
+/* The relay module, at init: where its limits are (they stay there across
+ * reloads, which update them in place).  NULL: no submission. */
+void submission_configure(const struct submission_limits *limits);
+/* What is configured now, or NULL when no relay module is loaded. */
+const struct submission_limits *submission_current_limits(void);
+
+enum submission_status {
+	SUBMIT_OK,
+	SUBMIT_REFUSED,		/* the message: no recipients, too big... */
+	SUBMIT_TEMPFAIL,	/* a disk or store fault: try again later */
+};
+
+struct submission;
+
+/* A new submission by `user` from `client_ip`; NULL with *error_r (for
+ * the client) when it may not send: no relay, or xmit switched off for the
+ * server, its domain or the account. */
+struct submission *submission_new(const struct account *user,
+				  const char *client_ip, const char **error_r);
+/* The message as it comes (un-dot-stuffed; LF or CRLF).  Problems are
+ * noted and the data still consumed; finish tells them. */
+void submission_write(struct submission *s, const void *data, size_t len);
+/* Envelope from the header, a Received field on top, the file fsynced and
+ * the queue entry committed; then `done` with SUBMIT_OK and "queued as N",
+ * or the reason.  `done` may run before this returns. */
+typedef void submission_done_fn(void *ctx, enum submission_status st,
+				const char *text);
+void submission_finish(struct submission *s, submission_done_fn *done,
+		       void *ctx);
+void submission_free(struct submission **s);
+
+/* ------------------------------------------------------------------ */
+/* The relay queue, for the relay module (the store's queue database).  */
+
+/* The relay queue: messages submitted over POP (XTND XMIT, SPEC.md 5)
+ * waiting to be sent to the smarthost or delivered locally; the store's
+ * `queue` database with the `queue_due` index (src/store/store_queue*.c).
+ * Every function is one short transaction and copies what it returns;
+ * times are unix seconds. */
+
+/* The limits of one entry.  They are what mail/submission.h lets a
+ * submission have (store_queue_record.c checks that at compile time): a
+ * path is at most 256 octets with "<" and ">" (RFC 5321 4.5.3.1.3), and
+ * more than 1000 recipients from one person's client is a mass mailing. */
+#define QUEUE_RCPT_MAX 1000
+#define QUEUE_ADDRESS_MAX 254
+/* RFC 3463: class.subject.detail, at most "5.999.999". */
+#define QUEUE_ENHANCED_MAX 9
+/* Enough for the useful first lines of a reply; a remote server's essay is
+ * cut (queue_rcpt_set_reply), so the bounce and `queue show` stay short. */
+#define QUEUE_REPLY_MAX 500
+/* A host name (RFC 1035: 255) or an address literal, as mail/dsn.h takes
+ * it for Remote-MTA. */
+#define QUEUE_REMOTE_MTA_MAX 255
+/* next_r of store_queue_due when no entry has pending recipients. */
+#define QUEUE_NEVER UINT64_MAX
+/* BODY_ID_LEN of the store's body files */
+#define QUEUE_BODY_ID_LEN 16
+
+enum queue_rcpt_state {
+	QUEUE_RCPT_PENDING,	/* to be tried (again) */
+	QUEUE_RCPT_DONE,	/* delivered, or accepted by the smarthost */
+	QUEUE_RCPT_FAILED,	/* for good: a 5xx, or retried too long */
+};
+
+struct queue_rcpt {
+	/* 1..QUEUE_ADDRESS_MAX octets, no control characters */
+	char address[QUEUE_ADDRESS_MAX + 1];
+	enum queue_rcpt_state state;
+	/* the last word about this recipient, for the log, `queue show` and
+	 * the bounce (mail/dsn.h): a server's reply has reply_code 200..599,
+	 * the enhanced status ("4.4.1", "" = none) and its text; our own
+	 * reason when no server answered ("connect to smtp.example.net:
+	 * Connection refused") has reply_code 0 and only the text; nothing
+	 * yet is code 0 and text "".  Text is printable ASCII (the store
+	 * turns anything else into '?') */
+	uint16_t reply_code;
+	char enhanced[QUEUE_ENHANCED_MAX + 1];
+	char reply[QUEUE_REPLY_MAX + 1];
+	/* the host that replied, "smtp.example.net"; "" for none (our own
+	 * reason, or a local delivery); printable ASCII like the text */
+	char remote_mta[QUEUE_REMOTE_MTA_MAX + 1];
+	uint64_t last_attempt;	/* 0 = never tried */
+};
+
+struct queue_entry {
+	uint64_t id;		/* set by store_queue_add */
+	uint64_t created;
+	/* when the relay tries the pending recipients again; 0 = now
+	 * (store_queue_flush) */
+	uint64_t next_attempt;
+	uint32_t attempts;
+	/* the envelope sender (the authenticated account's address, SPEC.md
+	 * 5), "" for the null sender of a bounce: at most QUEUE_ADDRESS_MAX
+	 * octets, no control characters */
+	char sender[QUEUE_ADDRESS_MAX + 1];
+	/* who submitted it and from where, for the log and bounces: account
+	 * "name@domain" ("" = none), client_ip as conn_peer_ip() gives it */
+	char account[ADDRESS_MAX + 1];
+	char client_ip[46];		/* IP_TEXT_MAX */
+	/* the body file (body.h), fsynced before store_queue_add */
+	uint8_t body_id[QUEUE_BODY_ID_LEN];
+	uint64_t body_size;
+	struct queue_rcpt *rcpts;	/* 1..QUEUE_RCPT_MAX */
+	size_t rcpt_count;
+};
+
+/* Counts over an entry's recipients. */
+struct queue_summary {
+	uint64_t id;
+	uint8_t body_id[QUEUE_BODY_ID_LEN];
+	size_t total, pending, done, failed;
+	/* store_queue_remove only: the record could not be read, so nothing
+	 * is known of its body or recipients (all zero) */
+	bool damaged;
+};
+
+/* An empty entry with rcpt_count zeroed (pending, never tried) recipients,
+ * for the caller to fill; store_queue_entry_free releases it. */
+void store_queue_entry_init(struct queue_entry *e, size_t rcpt_count);
+/* Release the recipients (from init or store_queue_get); safe twice. */
+void store_queue_entry_free(struct queue_entry *e);
+void store_queue_summarize(const struct queue_entry *e,
+			   struct queue_summary *s_r);
+
+/* Record the last word about a recipient: text[0..len) is cut to
+ * QUEUE_REPLY_MAX octets, CR, LF and TAB become spaces (so the lines of a
+ * multi-line reply can be passed as they came) and any other octet outside
+ * printable ASCII '?'.  remote_mta (NULL or "" for none) is cleaned and
+ * cut the same way.  enhanced: NULL or "" for none; one that is not of
+ * the RFC 3463 form is dropped.  code: 0 for a reason of our own, and a
+ * code outside 200..599 is taken as 0 too. */
+void queue_rcpt_set_reply(struct queue_rcpt *rcpt, const char *remote_mta,
+			  uint16_t code, const char *enhanced,
+			  const char *text, size_t len);
+
+/* Add an entry; *id_r (and e->id) its new id.  The body must be durable
+ * first (body_writer_finish): once this returns the message is queued and
+ * the submission may be acknowledged.  The entry is checked (the limits
+ * above, reply codes, states) and refused with a message naming what is
+ * wrong.  An entry with no pending recipient is stored but never due. */
+int store_queue_add(struct queue_entry *e, uint64_t *id_r,
+		    const char **error_r);
+
+/* The entry with this id into *e_r (recipients allocated: free with
+ * store_queue_entry_free); *found_r false (0 returned, nothing allocated)
+ * when there is none.  A damaged record is an error (-1) that names the
+ * id, not a crash: the relay logs it and leaves that id alone (`posternctl
+ * queue del ID` removes it). */
+int store_queue_get(uint64_t id, struct queue_entry *e_r, bool *found_r,
+		    const char **error_r);
+
+/* Write what the relay learnt: attempts, next_attempt, and each
+ * recipient's state, reply and last_attempt.  e is the entry as
+ * store_queue_get gave it, changed in those fields only: the envelope, the
+ * body and the recipients' addresses stay as stored (the recipients must
+ * be the same, in the same order, or nothing is written).  queue_due
+ * follows: the entry is indexed at next_attempt while it has a pending
+ * recipient and not at all once every one is done or failed.
+ * *found_r false when the entry is gone (`posternctl queue del` while it
+ * was being tried): not an error, the relay just forgets it.
+ * An admin's flush that came in meanwhile is overwritten by the relay's
+ * next_attempt, which is what the relay was doing anyway. */
+int store_queue_update(const struct queue_entry *e, bool *found_r,
+		       const char **error_r);
+
+/* Remove an entry.  *found_r false when there was none; otherwise
+ * removed_r (may be NULL) tells what went: its body id and recipient
+ * counts.  The body file is the caller's to unlink (body_unlink) after
+ * this returns, as with store_mailbox_del: committed first, so a crash in
+ * between leaves an orphan file, never an entry without its body.  A
+ * damaged record is removed too (removed_r->damaged; its body, unknown,
+ * stays), since that is the admin's way out of it. */
+int store_queue_remove(uint64_t id, struct queue_summary *removed_r,
+		       bool *found_r, const char **error_r);
+
+/* The ids of up to `max` entries due at `now` (next_attempt <= now), the
+ * earliest first, into ids[0..*count_r), and in *next_r the earliest
+ * next_attempt of the entries with pending recipients that were not
+ * returned: <= now when more are due than `max`, QUEUE_NEVER when there
+ * are none (the relay may sleep until then, or until a flush).
+ *
+ * An id whose entry is gone by the time the relay asks for it gets
+ * found_r false from store_queue_get.
+ *
+ * lease_until 0 only looks (a read transaction).  Otherwise (> now) the
+ * returned entries' next_attempt becomes lease_until in the same (write)
+ * transaction: another process polling the queue meanwhile (posternd with
+ * workers = N) does not take them too, and an entry whose attempt never
+ * ended (a crash) is due again at lease_until.  The relay's
+ * store_queue_update sets the real next attempt. */
+int store_queue_due(uint64_t now, uint64_t lease_until, uint64_t *ids,
+		    size_t max, size_t *count_r, uint64_t *next_r,
+		    const char **error_r);
+
+/* Make an entry due now (next_attempt 0): *found_r false when there is no
+ * such entry, *pending_r false (nothing changed) when it has no pending
+ * recipient.  An entry under a lease becomes due too, so another poller
+ * may take it while the first attempt still runs: at worst a recipient
+ * gets the message twice, which is what an admin's "retry now" risks. */
+int store_queue_flush(uint64_t id, bool *found_r, bool *pending_r,
+		      const char **error_r);
+/* The same for every entry with pending recipients; *count_r how many. */
+int store_queue_flush_all(size_t *count_r, const char **error_r);
+
+/* Every entry in id order (the oldest first), with its summary.  cb runs
+ * inside the read transaction, so it must not call the store; the entry
+ * is valid during the call only.  A damaged record ends the walk with -1. */
+typedef void store_queue_cb(const struct queue_entry *e,
+			    const struct queue_summary *s, void *ctx);
+int store_queue_list(store_queue_cb *cb, void *ctx, const char **error_r);
+
+/* The entry's body file, read-only; -1 with errno. */
+int queue_body_open(const struct queue_entry *e, int *fd_r);
+/* After store_queue_remove: the file goes. */
+void queue_body_unlink(const struct queue_entry *e);
+
+/* Where an address goes: one of our accounts, another server, or nowhere. */
+enum address_kind {
+	ADDRESS_LOCAL,		/* deliverable here */
+	ADDRESS_REMOTE,		/* a domain that is not ours */
+	ADDRESS_UNKNOWN,	/* our domain, no such user: 550 5.1.1 */
+	ADDRESS_BAD,		/* not a valid address: 553 5.1.3 */
+	ADDRESS_TEMPFAIL,	/* a store fault */
+};
+enum address_kind address_route_kind(const char *address, const char **error_r);
+
+/* Bounce (an RFC 3464 DSN into the sender's INBOX, null return path) for
+ * the recipients i with failed[i].  `done` is called on the loop with NULL
+ * or why it could not be delivered; the entry must stay until then. */
+typedef void bounce_done_fn(void *ctx, const char *error);
+void queue_bounce(const struct queue_entry *e, const bool *failed,
+		  bounce_done_fn *done, void *ctx);
+
+/* ------------------------------------------------------------------ */
 /* Strict number parsing: the whole string is decimal digits, no sign,  */
 /* no spaces, no overflow.  0 or -1.                                    */
 
 int str_to_uint32(const char *s, uint32_t *num_r);
 int str_to_uint64(const char *s, uint64_t *num_r);
+/* "30", "30s", "5m", "2h", "1d": seconds.  0 or -1. */
+int str_parse_seconds(const char *s, uint64_t *secs_r);
 
 /* ------------------------------------------------------------------ */
 /* Module descriptor.                                                   */

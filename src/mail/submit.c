@@ -1,0 +1,293 @@
+/* submit.c - a message submitted by a logged-in user (module API
+ * submission_*, SPEC.md 5): the header is gathered until its empty line
+ * and turned into the envelope and the header to relay
+ * (mail/submission.c), then the message is written, with a Received field
+ * on top, as a body file; at the end the file is fsynced and the queue
+ * entry committed, and only then is the user told it was sent.
+ *
+ * Whatever is wrong (no recipients, a broken header, too big) is found as
+ * the data comes but told only after the final ".", so the client's
+ * message is read to its end and the session goes on. */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "mail/header_gen.h"
+#include "mail/policy.h"
+#include "mail/submission.h"
+#include "store/body.h"
+#include "store/store_queue.h"
+
+struct submission {
+	struct account user;
+	char sender[QUEUE_ADDRESS_MAX + 1];
+	char client_ip[IP_TEXT_MAX];
+	uint64_t max_size;
+	unsigned int max_rcpts;
+	struct buf header;		/* gathered until its empty line */
+	bool header_done;
+	struct submission_header sh;
+	struct body_writer *w;
+	uint64_t received;		/* octets the client sent */
+	enum submission_status status;	/* SUBMIT_OK until something failed */
+	char error[256];
+	time_t started;
+};
+
+static const struct submission_limits *limits;
+
+void submission_configure(const struct submission_limits *l)
+{
+	limits = l;
+}
+
+const struct submission_limits *submission_current_limits(void)
+{
+	return limits;
+}
+
+static void fail(struct submission *s, enum submission_status st,
+		 const char *fmt, ...) PN_PRINTF(3, 4);
+static void fail(struct submission *s, enum submission_status st,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->status != SUBMIT_OK)
+		return;		/* the first reason is the one told */
+	s->status = st;
+	va_start(ap, fmt);
+	vsnprintf(s->error, sizeof(s->error), fmt, ap);
+	va_end(ap);
+	if (s->w != NULL) {
+		body_writer_abort(s->w);
+		free(s->w);
+		s->w = NULL;
+	}
+}
+
+static const char *hostname(void)
+{
+	static char name[256];
+
+	if (name[0] == '\0' && (gethostname(name, sizeof(name) - 1) < 0 ||
+				name[0] == '\0'))
+		snprintf(name, sizeof(name), "localhost");
+	return name;
+}
+
+struct submission *submission_new(const struct account *user,
+				  const char *client_ip, const char **error_r)
+{
+	struct submission *s;
+	struct policy p;
+
+	if (limits == NULL || !limits->enabled) {
+		*error_r = "sending mail is not enabled on this server";
+		return NULL;
+	}
+	if (policy_load(user->domain, user->name, &p, error_r) < 0)
+		return NULL;
+	if (!policy_allows(&p, POLICY_XMIT)) {
+		*error_r = p.from[POLICY_XMIT] == POLICY_FROM_SERVER ?
+			   "sending mail is not enabled on this server" :
+			   "sending mail is not enabled for this account";
+		return NULL;
+	}
+	if (strlen(user->name) + 1 + strlen(user->domain) > QUEUE_ADDRESS_MAX) {
+		/* RFC 5321 4.5.3.1.3: no path is longer */
+		*error_r = "this account's address is too long to send mail from";
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->user = *user;
+	snprintf(s->sender, sizeof(s->sender), "%.*s@%s",
+		 (int)(QUEUE_ADDRESS_MAX - 1 - strlen(user->domain)), user->name,
+		 user->domain);
+	snprintf(s->client_ip, sizeof(s->client_ip), "%s", client_ip);
+	s->max_size = limits->max_message_size;
+	s->max_rcpts = limits->max_recipients;
+	s->started = time(NULL);
+	/* the header, its empty line, and what may follow it in one write */
+	buf_init(&s->header, SUBMISSION_HEADER_MAX + 65536);
+	return s;
+}
+
+void submission_free(struct submission **sp)
+{
+	struct submission *s = *sp;
+
+	if (s == NULL)
+		return;
+	if (s->w != NULL) {
+		body_writer_abort(s->w);
+		free(s->w);
+	}
+	submission_header_free(&s->sh);
+	buf_free(&s->header);
+	free(s);
+	*sp = NULL;
+}
+
+/* Where the header ends in what was gathered: after its empty line. */
+static size_t header_end(const struct buf *b)
+{
+	for (size_t i = 0; i + 1 < b->len; i++) {
+		if (b->data[i] != '\n')
+			continue;
+		if (b->data[i + 1] == '\n')
+			return i + 2;
+		if (b->data[i + 1] == '\r' && i + 2 < b->len && b->data[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+static void write_out(struct submission *s, const void *data, size_t len)
+{
+	const char *error;
+
+	if (s->w == NULL || len == 0 ||
+	    body_writer_write(s->w, data, len, &error) == 0)
+		return;
+	if (s->w->too_big)
+		fail(s, SUBMIT_REFUSED, "message larger than the limit of %llu octets",
+		     (unsigned long long)s->max_size);
+	else
+		fail(s, SUBMIT_TEMPFAIL, "%s", error);
+}
+
+/* The whole header is here (hdr_len octets of s->header): the envelope,
+ * then the file begins with Received and the rewritten header. */
+static void header_complete(struct submission *s, size_t hdr_len)
+{
+	char date[HEADER_DATE_SIZE];
+	const char *error;
+
+	s->header_done = true;
+	if (submission_header_process(s->header.data, hdr_len, s->sender,
+				      hostname(), s->started, &s->sh, &error) < 0) {
+		fail(s, SUBMIT_REFUSED, "%s", error);
+		return;
+	}
+	if (s->sh.rcpt_count > s->max_rcpts) {
+		fail(s, SUBMIT_REFUSED, "too many recipients (%zu, at most %u)",
+		     s->sh.rcpt_count, s->max_rcpts);
+		return;
+	}
+	s->w = xmalloc(sizeof(*s->w));
+	/* the limit counts what the client sent; our Received comes on top */
+	if (body_writer_open(s->w, s->max_size + 1024, &error) < 0) {
+		free(s->w);
+		s->w = NULL;
+		fail(s, SUBMIT_TEMPFAIL, "%s", error);
+		return;
+	}
+	if (header_gen_date(s->started, date) < 0)
+		snprintf(date, sizeof(date), "Thu, 01 Jan 1970 00:00:00 +0000");
+	/* RFC 5321 4.4: the trace field of the server that took it */
+	char received[ADDRESS_MAX + IP_TEXT_MAX + 400];
+	int n = snprintf(received, sizeof(received),
+			 "Received: from [%s] (authenticated as %s)\r\n"
+			 "\tby %s (Postern) with XTND-XMIT;\r\n\t%s\r\n",
+			 s->client_ip, s->sender, hostname(), date);
+
+	write_out(s, received, (size_t)n);
+	write_out(s, s->sh.header.data, s->sh.header.len);
+	write_out(s, s->header.data + hdr_len, s->header.len - hdr_len);
+	buf_free(&s->header);
+}
+
+void submission_write(struct submission *s, const void *data, size_t len)
+{
+	size_t end;
+
+	s->received += len;
+	if (s->status != SUBMIT_OK)
+		return;		/* read to the end, told after it */
+	if (s->received > s->max_size) {
+		fail(s, SUBMIT_REFUSED, "message larger than the limit of %llu octets",
+		     (unsigned long long)s->max_size);
+		return;
+	}
+	if (s->header_done) {
+		write_out(s, data, len);
+		return;
+	}
+	if (buf_append(&s->header, data, len) < 0) {
+		fail(s, SUBMIT_REFUSED, "the header is longer than %d octets",
+		     SUBMISSION_HEADER_MAX);
+		return;
+	}
+	if ((end = header_end(&s->header)) > 0)
+		header_complete(s, end);
+	else if (s->header.len > SUBMISSION_HEADER_MAX)
+		fail(s, SUBMIT_REFUSED, "the header is longer than %d octets",
+		     SUBMISSION_HEADER_MAX);
+}
+
+static int queue_it(struct submission *s, uint64_t *id_r, const char **error_r)
+{
+	struct queue_entry e;
+	struct body_info info;
+	int ret;
+
+	if (body_writer_finish(s->w, &info, error_r) < 0) {
+		free(s->w);
+		s->w = NULL;
+		return -1;
+	}
+	free(s->w);
+	s->w = NULL;
+	store_queue_entry_init(&e, s->sh.rcpt_count);
+	e.created = (uint64_t)s->started;
+	e.next_attempt = 0;
+	snprintf(e.sender, sizeof(e.sender), "%s", s->sender);
+	snprintf(e.account, sizeof(e.account), "%s", s->sender);
+	snprintf(e.client_ip, sizeof(e.client_ip), "%s", s->client_ip);
+	memcpy(e.body_id, info.id, BODY_ID_LEN);
+	e.body_size = info.size;
+	for (size_t i = 0; i < s->sh.rcpt_count; i++)
+		snprintf(e.rcpts[i].address, sizeof(e.rcpts[i].address), "%s",
+			 s->sh.rcpts[i]);
+	ret = store_queue_add(&e, id_r, error_r);
+	store_queue_entry_free(&e);
+	if (ret < 0)
+		body_unlink(info.id);
+	return ret;
+}
+
+void submission_finish(struct submission *s, submission_done_fn *done, void *ctx)
+{
+	char text[300];
+	const char *error;
+	uint64_t id;
+
+	/* a message that is all header (no empty line) */
+	if (s->status == SUBMIT_OK && !s->header_done)
+		header_complete(s, s->header.len);
+	if (s->status == SUBMIT_OK && s->w == NULL)
+		fail(s, SUBMIT_TEMPFAIL, "nothing to queue");
+	if (s->status == SUBMIT_OK && queue_it(s, &id, &error) < 0)
+		fail(s, SUBMIT_TEMPFAIL, "%s", error);
+	if (s->status != SUBMIT_OK) {
+		log_msg(s->status == SUBMIT_TEMPFAIL ? LOG_ERROR : LOG_NOTICE, "SMTP",
+			"submission by %s from [%s] not queued: %s", s->sender,
+			s->client_ip, s->error);
+		done(ctx, s->status, s->error);
+		return;
+	}
+	log_msg(LOG_INFO, "SMTP",
+		"queue %llu: submitted by %s from [%s], %zu recipient%s, %llu octets",
+		(unsigned long long)id, s->sender, s->client_ip, s->sh.rcpt_count,
+		s->sh.rcpt_count == 1 ? "" : "s", (unsigned long long)s->received);
+	snprintf(text, sizeof(text), "queued as %llu", (unsigned long long)id);
+	done(ctx, SUBMIT_OK, text);
+}
