@@ -1,22 +1,29 @@
-/* delivery_pool.c - files on N threads, commits on one, reports on the loop
- * (delivery_pool.h).
+/* delivery_pool.c - files on N threads, commits by whichever of them
+ * finds none running, reports on the loop (delivery_pool.h).
  *
- * Three queues under one mutex: `files` (the file threads take from it),
- * `commit` (the commit thread takes all of it at once) and `report` (the
- * loop takes it, woken by an ev_async).  While the commit thread commits one
- * batch, the next one gathers: under load, batches grow by themselves. */
+ * Queues under one mutex: `files` (deliveries to make durable), `commit`
+ * (their files done, waiting for a transaction), `report` (for the loop,
+ * woken by an ev_async) and `side` (a second fsync a thread hands off so
+ * that a body file and its directory sync at the same time).  A thread
+ * whose files are done commits the whole `commit` queue itself unless
+ * another thread is committing; that one takes what arrived meanwhile in
+ * its next round.  So under load one transaction carries many deliveries,
+ * and alone a delivery needs no further thread switch. */
 #include "build-config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host/delivery_pool.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "mail/delivery_backend.h"
+#include "store/body.h"
 
 #define DELIVERY_THREADS_MAX 64
 /* Deliveries in one commit: bounds the transaction and the array. */
@@ -29,14 +36,21 @@ struct queue {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t files_wake = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t commit_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t side_done = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t idle_wake = PTHREAD_COND_INITIALIZER;
 static struct queue files_q, commit_q, report_q;
 static unsigned int in_flight;		/* submitted, not yet in report_q */
-static bool quitting;
-static pthread_t file_threads[DELIVERY_THREADS_MAX], commit_thread;
+static bool quitting, committing;
+static pthread_t file_threads[DELIVERY_THREADS_MAX];
 static unsigned int nthreads;
-static bool commit_started;
+
+/* A second fsync handed to an idle thread (pool_sync_pair). */
+struct side_sync {
+	struct side_sync *next;
+	int fd, err;
+	bool taken, done;
+};
+static struct side_sync *side_head;
 static struct ev_loop *pool_loop;
 static ev_async report_async;
 
@@ -75,6 +89,44 @@ static void to_report(struct delivery *d)
 	ev_async_send(pool_loop, &report_async);
 }
 
+/* Under lock: commit everything waiting, round after round, unless
+ * another thread does it already. */
+static void commit_waiting(void)
+{
+	struct delivery *batch[COMMIT_BATCH_MAX];
+
+	if (committing)
+		return;
+	committing = true;
+	while (commit_q.head != NULL) {
+		size_t n = 0;
+		struct delivery *d;
+
+		while (n < COMMIT_BATCH_MAX && (d = pop(&commit_q)) != NULL)
+			batch[n++] = d;
+		pthread_mutex_unlock(&lock);
+		delivery_run_commit(batch, n);
+		pthread_mutex_lock(&lock);
+		for (size_t i = 0; i < n; i++)
+			to_report(batch[i]);
+	}
+	committing = false;
+}
+
+/* Under lock: run one side fsync. */
+static void run_side(void)
+{
+	struct side_sync *t = side_head;
+
+	side_head = t->next;
+	t->taken = true;
+	pthread_mutex_unlock(&lock);
+	t->err = fsync(t->fd) < 0 ? errno : 0;
+	pthread_mutex_lock(&lock);
+	t->done = true;
+	pthread_cond_broadcast(&side_done);
+}
+
 static void *files_thread(void *arg)
 {
 	(void)arg;
@@ -83,8 +135,12 @@ static void *files_thread(void *arg)
 		struct delivery *d;
 		bool ok;
 
-		while (!quitting && files_q.head == NULL)
+		while (!quitting && files_q.head == NULL && side_head == NULL)
 			pthread_cond_wait(&files_wake, &lock);
+		if (side_head != NULL) {
+			run_side();
+			continue;
+		}
 		if ((d = pop(&files_q)) == NULL)
 			break;	/* quitting, and nothing left */
 		pthread_mutex_unlock(&lock);
@@ -94,7 +150,7 @@ static void *files_thread(void *arg)
 		pthread_mutex_lock(&lock);
 		if (ok) {
 			push(&commit_q, d);
-			pthread_cond_signal(&commit_wake);
+			commit_waiting();
 		} else {
 			to_report(d);
 		}
@@ -103,32 +159,37 @@ static void *files_thread(void *arg)
 	return NULL;
 }
 
-static void *commit_main(void *arg)
+/* body.h's sync pair: fd_b goes to an idle thread while this one syncs
+ * fd_a; with none idle, this thread does both. */
+static void pool_sync_pair(int fd_a, int fd_b, int *err_a, int *err_b)
 {
-	struct delivery *batch[COMMIT_BATCH_MAX];
+	struct side_sync t = { .fd = fd_b };
+	struct side_sync **pp;
 
-	(void)arg;
 	pthread_mutex_lock(&lock);
-	for (;;) {
-		size_t n = 0;
-		struct delivery *d;
-
-		while (commit_q.head == NULL && !(quitting && in_flight == 0))
-			pthread_cond_wait(&commit_wake, &lock);
-		if (commit_q.head == NULL)
-			break;	/* quitting, and every delivery reported */
-		while (n < COMMIT_BATCH_MAX && (d = pop(&commit_q)) != NULL)
-			batch[n++] = d;
-		pthread_mutex_unlock(&lock);
-
-		delivery_run_commit(batch, n);
-
-		pthread_mutex_lock(&lock);
-		for (size_t i = 0; i < n; i++)
-			to_report(batch[i]);
-	}
+	t.next = side_head;
+	side_head = &t;
+	pthread_cond_signal(&files_wake);
 	pthread_mutex_unlock(&lock);
-	return NULL;
+
+	*err_a = fsync(fd_a) < 0 ? errno : 0;
+
+	pthread_mutex_lock(&lock);
+	if (!t.taken) {
+		for (pp = &side_head; *pp != NULL; pp = &(*pp)->next) {
+			if (*pp == &t) {
+				*pp = t.next;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&lock);
+		*err_b = fsync(fd_b) < 0 ? errno : 0;
+		return;
+	}
+	while (!t.done)
+		pthread_cond_wait(&side_done, &lock);
+	pthread_mutex_unlock(&lock);
+	*err_b = t.err;
 }
 
 static void on_report(struct ev_loop *loop, ev_async *w, int revents)
@@ -160,17 +221,14 @@ static void pool_submit(struct delivery *d)
 /* Stop and join every thread started (none may hold a delivery). */
 static void join_all(void)
 {
+	body_set_sync_pair(NULL);
 	pthread_mutex_lock(&lock);
 	quitting = true;
 	pthread_cond_broadcast(&files_wake);
-	pthread_cond_broadcast(&commit_wake);
 	pthread_mutex_unlock(&lock);
 	for (unsigned int i = 0; i < nthreads; i++)
 		pthread_join(file_threads[i], NULL);
-	if (commit_started)
-		pthread_join(commit_thread, NULL);
 	nthreads = 0;
-	commit_started = false;
 }
 
 static const struct delivery_backend pool_backend = { .submit = pool_submit };
@@ -194,8 +252,6 @@ int delivery_pool_start(struct ev_loop *loop, unsigned int count,
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	nthreads = 0;
-	rc = pthread_create(&commit_thread, NULL, commit_main, NULL);
-	commit_started = rc == 0;
 	while (rc == 0 && nthreads < count) {
 		rc = pthread_create(&file_threads[nthreads], NULL, files_thread, NULL);
 		if (rc == 0)
@@ -211,12 +267,13 @@ int delivery_pool_start(struct ev_loop *loop, unsigned int count,
 		return -1;
 	}
 	delivery_set_backend(&pool_backend);
+	body_set_sync_pair(pool_sync_pair);
 	return 0;
 }
 
 void delivery_pool_stop(void)
 {
-	if (nthreads == 0 && !commit_started)
+	if (nthreads == 0)
 		return;
 	delivery_set_backend(NULL);
 	pthread_mutex_lock(&lock);

@@ -166,24 +166,24 @@ int body_writer_write(struct body_writer *w, const void *data, size_t len,
 	return 0;
 }
 
-static int fsync_dir(const char *path, const char **error_r)
+static void sync_in_a_row(int fd_a, int fd_b, int *err_a, int *err_b)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*err_a = fsync(fd_a) < 0 ? errno : 0;
+	*err_b = fsync(fd_b) < 0 ? errno : 0;
+}
 
-	if (fd < 0 || fsync(fd) < 0) {
-		*error_r = io_error("sync directory", path, errno);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
+static body_sync_pair_fn *sync_pair = sync_in_a_row;
+
+void body_set_sync_pair(body_sync_pair_fn *fn)
+{
+	sync_pair = fn != NULL ? fn : sync_in_a_row;
 }
 
 int body_writer_finish(struct body_writer *w, struct body_info *info_r,
 		       const char **error_r)
 {
 	char path[BODY_PATH_MAX], dir[BODY_PATH_MAX];
+	int dirfd, err_file = 0, err_dir = 0;
 
 	if (w->pending_cr) {
 		w->pending_cr = false;
@@ -205,10 +205,6 @@ int body_writer_finish(struct body_writer *w, struct body_info *info_r,
 	}
 	if (flush_out(w, error_r) < 0)
 		goto fail;
-	if (fsync(w->fd) < 0) {
-		*error_r = io_error("sync", w->tmp_path, errno);
-		goto fail;
-	}
 	if (getrandom(info_r->id, BODY_ID_LEN, 0) != BODY_ID_LEN) {
 		*error_r = io_error("get random bytes for", "a body id", errno);
 		goto fail;
@@ -219,13 +215,25 @@ int body_writer_finish(struct body_writer *w, struct body_info *info_r,
 		*error_r = io_error("create", dir, errno);
 		goto fail;
 	}
-	if (rename(w->tmp_path, path) < 0) {
-		*error_r = io_error("move a body into", dir, errno);
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		*error_r = io_error("open directory", dir, errno);
 		goto fail;
 	}
+	/* moved before it is synced: until the metadata commits (after
+	 * both syncs) nothing refers to it, and a crash leaves an orphan
+	 * file, as it would in tmp/ */
+	if (rename(w->tmp_path, path) < 0) {
+		*error_r = io_error("move a body into", dir, errno);
+		close(dirfd);
+		goto fail;
+	}
+	sync_pair(w->fd, dirfd, &err_file, &err_dir);
+	close(dirfd);
 	close(w->fd);
 	w->fd = -1;
-	if (fsync_dir(dir, error_r) < 0) {
+	if (err_file != 0 || err_dir != 0) {
+		*error_r = err_file != 0 ? io_error("sync", path, err_file) :
+			   io_error("sync directory", dir, err_dir);
 		unlink(path);
 		return -1;
 	}

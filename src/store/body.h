@@ -46,10 +46,19 @@ int body_writer_open(struct body_writer *w, uint64_t max_size,
  * must then abort. */
 int body_writer_write(struct body_writer *w, const void *data, size_t len,
 		      const char **error_r);
-/* Finish: final CRLF, fsync, move into bodies/, fsync the directory. */
+/* Finish: final CRLF, move into bodies/, fsync the file and the
+ * directory (both before this returns; in parallel where a runner for
+ * that is set), so the caller may commit the metadata. */
 int body_writer_finish(struct body_writer *w, struct body_info *info_r,
 		       const char **error_r);
 void body_writer_abort(struct body_writer *w);
+
+/* Sync two descriptors, both before returning: *err_a and *err_b get 0 or
+ * the errno of each fsync.  posternd's delivery threads run the two at
+ * once (a disk takes parallel syncs nearly as fast as one); the default
+ * runs them in a row. */
+typedef void body_sync_pair_fn(int fd_a, int fd_b, int *err_a, int *err_b);
+void body_set_sync_pair(body_sync_pair_fn *fn);
 
 void body_path(const uint8_t id[BODY_ID_LEN], char *path, size_t size);
 /* Open read-only; -1 with errno set (ENOENT: removed). */
