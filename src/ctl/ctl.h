@@ -25,6 +25,7 @@ ctl_fn ctl_acl_set, ctl_acl_get, ctl_acl_del;
 ctl_fn ctl_message_list, ctl_message_import;
 ctl_fn ctl_deliver;
 ctl_fn ctl_server_set, ctl_server_show;
+ctl_fn ctl_alert_post, ctl_alert_list, ctl_alert_del;
 ctl_fn ctl_queue_list, ctl_queue_show, ctl_queue_flush, ctl_queue_del;
 
 /* Print "posternctl: msg" to stderr and return code. */

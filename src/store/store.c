@@ -26,7 +26,7 @@
 static const char *const db_names[DB_COUNT] = {
 	"meta", "domains", "accounts", "mailboxes", "messages",
 	"acl", "acl_identifiers", "domain_aliases", "aliases", "bindings",
-	"usage", "settings", "queue", "queue_due"
+	"usage", "settings", "queue", "queue_due", "alerts", "alerts_shown"
 };
 
 static MDB_env *env;

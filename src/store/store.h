@@ -47,7 +47,7 @@
 
 enum store_db { DB_META, DB_DOMAINS, DB_ACCOUNTS, DB_MAILBOXES, DB_MESSAGES,
 		DB_ACL, DB_ACL_IDS, DB_DOMAIN_ALIASES, DB_ALIASES, DB_BINDINGS,
-		DB_USAGE, DB_SETTINGS, DB_QUEUE, DB_QUEUE_DUE, DB_COUNT };
+		DB_USAGE, DB_SETTINGS, DB_QUEUE, DB_QUEUE_DUE, DB_ALERTS, DB_ALERTS_SHOWN, DB_COUNT };
 
 /* Open (creating if needed) the store under data_dir.  Call after fork, in
  * every process that uses it. */

@@ -9,6 +9,7 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "store/store_ops.h"
+#include "store/store_alerts.h"
 #include "store/store_settings.h"
 
 #define DOMAIN_REC_V1 1
@@ -123,7 +124,8 @@ static int domain_del_txn(MDB_txn *txn, void *ctx)
 	/* rights given to "anyone@domain", its aliases and bound addresses:
 	 * a domain made again later under this name must not inherit them */
 	if ((rc = store_domain_names_remove_txn(txn, domain)) != 0 ||
-	    (rc = store_settings_remove_txn(txn, domain, "")) != 0)
+	    (rc = store_settings_remove_txn(txn, domain, "")) != 0 ||
+	    (rc = store_alerts_remove_txn(txn, domain, "")) != 0)
 		return rc;
 	snprintf(id, sizeof(id), "anyone@%s", domain);
 	return store_acl_remove_identifier_txn(txn, id);
