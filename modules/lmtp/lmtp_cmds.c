@@ -107,6 +107,9 @@ void lmtp_cmd_mail(struct lmtp_session *s, char *args)
 	snprintf(s->sender, sizeof(s->sender), "%s", addr);
 	s->delivery = delivery_new(addr, conn_local_ip(s->conn),
 				   s->set->max_message_size);
+	/* an account may have LMTP delivery switched off (posternctl ...
+	 * lmtp=no) */
+	delivery_require_service(s->delivery, "lmtp");
 	s->size_announced = size;
 	lmtp_reply(s, 250, "2.1.0", "Sender <%s> OK", addr);
 }
@@ -186,6 +189,9 @@ void lmtp_cmd_rcpt(struct lmtp_session *s, char *args)
 		return;
 	case DELIVERY_TOO_BIG:
 		lmtp_reply(s, 552, "5.3.4", "<%s> %s", addr, error);
+		return;
+	case DELIVERY_DISABLED:
+		lmtp_reply(s, 550, "5.2.1", "<%s> %s", addr, error);
 		return;
 	case DELIVERY_BAD_MESSAGE:
 	case DELIVERY_TEMPFAIL:

@@ -39,6 +39,9 @@ static void reply_for(struct lmtp_session *s, const char *addr,
 	case DELIVERY_TOO_BIG:
 		lmtp_reply(s, 552, "5.3.4", "<%s> %s", addr, error);
 		break;
+	case DELIVERY_DISABLED:
+		lmtp_reply(s, 550, "5.2.1", "<%s> %s", addr, error);
+		break;
 	case DELIVERY_BAD_MESSAGE:
 		lmtp_reply(s, 554, "5.6.0", "<%s> %s", addr, error);
 		break;

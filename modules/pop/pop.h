@@ -42,6 +42,7 @@ struct pop_session {
 	unsigned int auth_failures;
 	struct account account;		/* who logged in */
 	struct mailbox_open mbox;	/* what they opened, with its snapshot */
+	struct pop_policy policy;	/* the logged-in account's (after login) */
 	uint8_t *deleted;		/* one per snapshot message */
 	uint32_t deleted_count;
 	uint64_t deleted_size;

@@ -5,6 +5,30 @@
 
 #include "pop.h"
 
+/* LOGIN-DELAY and EXPIRE (RFC 2449 6.5, 6.8), when a policy sets them:
+ * before login the server's, marked USER since a domain or account may
+ * differ; after it the account's own. */
+static void pop_capa_policy(struct pop_session *s, const struct pop_policy *mine)
+{
+	struct pop_policy server;
+	const struct pop_policy *p = mine;
+	const char *error, *user = mine == NULL ? " USER" : "";
+
+	if (p == NULL) {
+		if (pop_policy_for("", "", &server, &error) < 0)
+			return;
+		p = &server;
+	}
+	if (p->login_delay_set && p->login_delay > 0)
+		conn_printf(s->conn, "LOGIN-DELAY %u%s\r\n", p->login_delay, user);
+	if (p->expire_set) {
+		if (p->expire_days < 0)
+			conn_printf(s->conn, "EXPIRE NEVER%s\r\n", user);
+		else
+			conn_printf(s->conn, "EXPIRE %d%s\r\n", p->expire_days, user);
+	}
+}
+
 enum pop_result pop_cmd_capa(struct pop_session *s, char *args)
 {
 	if (*args != '\0') {
@@ -24,7 +48,9 @@ enum pop_result pop_cmd_capa(struct pop_session *s, char *args)
 			conn_printf(s->conn, "SASL %s\r\n", mechs);
 		if (conn_plaintext_allowed(s->conn))
 			conn_puts(s->conn, "USER\r\n");
+		pop_capa_policy(s, NULL);
 	} else {
+		pop_capa_policy(s, &s->policy);
 		conn_puts(s->conn, "IMPLEMENTATION Postern\r\n");
 	}
 	conn_puts(s->conn, ".\r\n");
@@ -137,10 +163,56 @@ enum pop_result pop_cmd_pass(struct pop_session *s, char *args)
 	return POP_DONE;
 }
 
+/* Open what the login names, after EXPIRE has removed what it may: 0, or
+ * -1 with the answer written. */
+static int pop_open_mailbox(struct pop_session *s, const struct account *account,
+			    const char *mailbox, const char *view, const char *who)
+{
+	const char *error = "";
+	size_t removed = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		switch (mailbox_open(account, mailbox, view, s->policy.visible_since,
+				     &s->mbox, &error)) {
+		case MAILBOX_OPEN_OK:
+			break;
+		case MAILBOX_OPEN_NONE:
+			/* the same answer for no such mailbox and no right to it */
+			conn_log(s->conn, LOG_NOTICE, "%s cannot open %s: %s", who,
+				 mailbox, error);
+			pop_err(s, "[SYS/PERM] No such mailbox or no permission to open it");
+			return -1;
+		case MAILBOX_OPEN_TEMPFAIL:
+			conn_log(s->conn, LOG_ERROR, "cannot open %s of %s: %s",
+				 mailbox[0] != '\0' ? mailbox : "INBOX", who, error);
+			pop_err(s, "[SYS/TEMP] Cannot open the mailbox, try again later");
+			return -1;
+		}
+		/* EXPIRE: retrieved mail older than the policy's days goes
+		 * before the session sees it (only in the user's own mailboxes) */
+		if (pass > 0 || s->policy.expire_days < 0 ||
+		    s->mbox.owner.id != account->id)
+			return 0;
+		if (mailbox_expire(s->mbox.snap->mailbox_id,
+				   (uint64_t)pn_now() - (uint64_t)s->policy.expire_days * 86400,
+				   &removed, &error) < 0) {
+			conn_log(s->conn, LOG_ERROR, "EXPIRE in %s of %s: %s",
+				 s->mbox.name, who, error);
+			return 0;
+		}
+		if (removed == 0)
+			return 0;
+		conn_log(s->conn, LOG_INFO, "EXPIRE: removed %zu retrieved messages older than %d days from %s",
+			 removed, s->policy.expire_days, s->mbox.name);
+		mailbox_snapshot_free(&s->mbox.snap);
+	}
+	return 0;
+}
+
 void pop_login(struct pop_session *s, const struct account *account,
 	       const char *mailbox, const char *view, const char *method)
 {
-	char who[ADDRESS_MAX * 2 + MAILBOX_NAME_MAX + 16];
+	char who[ADDRESS_MAX * 2 + MAILBOX_NAME_MAX + 16], text[POP_MAX_REPLY];
 	const char *error = "";
 	struct mailbox_snapshot *snap;
 
@@ -150,21 +222,34 @@ void pop_login(struct pop_session *s, const struct account *account,
 			 account->domain);
 	else
 		snprintf(who, sizeof(who), "%s@%s", account->name, account->domain);
-	switch (mailbox_open(account, mailbox, view, &s->mbox, &error)) {
-	case MAILBOX_OPEN_OK:
+	/* the credentials are right: now what the provider says */
+	switch (pop_login_gate(account, &s->policy, text, sizeof(text) - 20, &error)) {
+	case POP_GATE_OK:
 		break;
-	case MAILBOX_OPEN_NONE:
-		/* the same answer for no such mailbox and no right to it */
-		conn_log(s->conn, LOG_NOTICE, "%s cannot open %s: %s", who,
-			 mailbox, error);
-		pop_err(s, "[SYS/PERM] No such mailbox or no permission to open it");
+	case POP_GATE_DISABLED:
+		conn_log(s->conn, LOG_NOTICE, "%s refused: %s", who, text);
+		conn_auth_succeeded(s->conn);
+		pop_err(s, "[SYS/PERM] %s", text);
 		return;
-	case MAILBOX_OPEN_TEMPFAIL:
-		conn_log(s->conn, LOG_ERROR, "cannot open %s of %s: %s",
-			 mailbox[0] != '\0' ? mailbox : "INBOX", who, error);
-		pop_err(s, "[SYS/TEMP] Cannot open the mailbox, try again later");
+	case POP_GATE_TOO_SOON:
+		conn_log(s->conn, LOG_NOTICE, "%s refused: %s", who, text);
+		conn_auth_succeeded(s->conn);
+		pop_err(s, "[LOGIN-DELAY] %s", text);
+		return;
+	case POP_GATE_ALERT:
+		/* CommuniGate's alerts: the client shows the text; never
+		 * [AUTH], which would make it ask for a new password */
+		conn_log(s->conn, LOG_INFO, "%s: login refused with an alert", who);
+		conn_auth_succeeded(s->conn);
+		pop_err(s, "[SYS/TEMP] %s", text);
+		return;
+	case POP_GATE_TEMPFAIL:
+		conn_log(s->conn, LOG_ERROR, "login of %s: %s", who, error);
+		pop_err(s, "[SYS/TEMP] Temporary problem, try again later");
 		return;
 	}
+	if (pop_open_mailbox(s, account, mailbox, view, who) < 0)
+		return;
 	snap = s->mbox.snap;
 	s->deleted = calloc(snap->count ? snap->count : 1, 1);
 	if (s->deleted == NULL) {

@@ -276,13 +276,27 @@ enum pop_result pop_cmd_quit(struct pop_session *s, char *args)
 		if (s->deleted[i])
 			uids[k++] = s->mbox.snap->msgs[i].uid;
 	}
-	/* UPDATE state: one atomic transaction; ones already gone are skipped */
-	if (mailbox_expunge(s->mbox.snap->mailbox_id, uids, k, &removed, &error) < 0) {
+	/* UPDATE state: one atomic transaction, what pop_delete says for
+	 * every marked message; ones already gone are skipped */
+	if (mailbox_pop_quit(&s->mbox, uids, k, &s->policy, &removed, &error) < 0) {
 		conn_log(s->conn, LOG_ERROR, "QUIT: cannot remove messages: %s", error);
 		pop_err(s, "[SYS/TEMP] Cannot remove messages, none were removed");
 	} else {
-		conn_log(s->conn, LOG_INFO, "QUIT: removed %zu of %zu marked messages",
-			 removed, k);
+		static const char *const done[] = {
+			[POP_DELETE_REMOVE] = "removed",
+			[POP_DELETE_HIDE] = "hidden from POP",
+			[POP_DELETE_MARK_READ] = "marked read",
+			[POP_DELETE_ARCHIVE] = "archived",
+		};
+		const char *what = done[s->policy.delete_mode];
+
+		if (s->policy.delete_mode == POP_DELETE_ARCHIVE)
+			conn_log(s->conn, LOG_INFO, "QUIT: %s %zu of %zu marked messages into %s",
+				 what, removed, k, s->policy.archive);
+		else
+			conn_log(s->conn, LOG_INFO, "QUIT: %s %zu of %zu marked messages",
+				 what, removed, k);
+		/* the client asked for removal: that is what it is told */
 		pop_ok(s, "Bye, %zu message%s removed", k, k == 1 ? "" : "s");
 	}
 	s->deleted_count = 0;

@@ -45,6 +45,9 @@ static void outcome(struct relay_job *job, size_t i, enum delivery_status st,
 	case DELIVERY_TOO_BIG:
 		relay_rcpt_outcome(job, i, NULL, 552, false, "5.3.4", error);
 		break;
+	case DELIVERY_DISABLED:
+		relay_rcpt_outcome(job, i, NULL, 550, false, "5.2.1", error);
+		break;
 	case DELIVERY_BAD_MESSAGE:
 		relay_rcpt_outcome(job, i, NULL, 554, false, "5.6.0", error);
 		break;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl/ctl.h"
+#include "mail/policy.h"
 #include "lib/strnum.h"
 #include "mail/accounts.h"
 #include "mail/names.h"
@@ -143,8 +144,8 @@ int ctl_account_set(int argc, char **argv)
 
 			if (ret == CTL_NOT_A_POLICY)
 				return ctl_error(EX_USAGE,
-						 "account set: unknown setting '%s' (known: admin=yes|no, quota=SIZE|none, pop, xmit, lmtp, retrieval)",
-						 argv[i]);
+						 "account set: unknown setting '%s' (known: admin=yes|no, quota=SIZE|none, %s)",
+						 argv[i], policy_names());
 			if (ret != 0)
 				return ret;
 			continue;

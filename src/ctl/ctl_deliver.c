@@ -26,6 +26,7 @@ static int status_exit(enum delivery_status st)
 	case DELIVERY_OK:
 		return 0;
 	case DELIVERY_UNKNOWN:
+	case DELIVERY_DISABLED:
 		return EX_NOUSER;
 	case DELIVERY_BAD_ADDRESS:
 	case DELIVERY_TOO_BIG:

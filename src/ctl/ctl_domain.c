@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl/ctl.h"
+#include "mail/policy.h"
 #include "mail/accounts.h"
 #include "mail/names.h"
 #include "store/store_ops.h"
@@ -88,8 +89,8 @@ int ctl_domain_set(int argc, char **argv)
 			ret = ctl_policy_assign(lower, "", argv[i], lower);
 			if (ret == CTL_NOT_A_POLICY)
 				return ctl_error(EX_USAGE,
-						 "domain set: unknown setting '%s' (known: unified_account=ACCOUNT, pop, xmit, lmtp, retrieval)",
-						 argv[i]);
+						 "domain set: unknown setting '%s' (known: unified_account=ACCOUNT, %s)",
+						 argv[i], policy_names());
 			if (ret != 0)
 				return ret;
 			continue;

@@ -55,8 +55,8 @@ int ctl_server_set(int argc, char **argv)
 
 		if (ret == CTL_NOT_A_POLICY)
 			return ctl_error(EX_USAGE,
-					 "server set: unknown setting '%s' (known: pop, xmit, lmtp, retrieval)",
-					 argv[i]);
+					 "server set: unknown setting '%s' (known: %s)",
+					 argv[i], policy_names());
 		if (ret != 0)
 			return ret;
 	}

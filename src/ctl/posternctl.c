@@ -136,7 +136,9 @@ static void usage(FILE *out)
 			fprintf(out, "  %-44s %s\n", left, c->help);
 	}
 	fprintf(out, "\nPOLICY: the services pop, xmit, lmtp and retrieval (yes|no): each works\n"
-		"only where the server, the domain and the account all allow it.\n");
+		"only where the server, the domain and the account all allow it.  POP:\n"
+		"pop_from=all|enable-time, pop_delete=delete|hide|mark-read|archive:MAILBOX,\n"
+		"pop_login_delay=SECONDS, pop_expire=DAYS|never (the most specific level wins).\n");
 	fprintf(out, "\nThe configuration is read from %s unless -c names another.\n",
 		DEFAULT_CONFIG);
 }

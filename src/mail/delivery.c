@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "mail/delivery_backend.h"
+#include "mail/policy.h"
 #include "mail/router.h"
 #include "store/body.h"
 #include "store/store_ops.h"
@@ -54,6 +55,7 @@ struct delivery {
 	struct body_writer *writer;	/* the first copy, while data comes */
 	bool data_started, too_big;
 	char *data_error;		/* an I/O failure while writing */
+	int service;			/* a policy the account must allow, -1 */
 	/* delivery_data_finish to report (delivery_backend.h) */
 	delivery_done_fn *done;
 	void *done_ctx;
@@ -96,7 +98,16 @@ struct delivery *delivery_new(const char *return_path, const char *local_ip,
 	d->return_path = xstrdup(return_path);
 	d->local_ip = local_ip != NULL ? xstrdup(local_ip) : NULL;
 	d->max_size = max_size;
+	d->service = -1;
 	return d;
+}
+
+void delivery_require_service(struct delivery *d, const char *service)
+{
+	enum policy_id id;
+	const char *error;
+
+	d->service = policy_find(service, &id, &error) == 0 ? (int)id : -1;
 }
 
 void delivery_data_abort(struct delivery *d)
@@ -278,6 +289,20 @@ enum delivery_status delivery_add_recipient(struct delivery *d,
 	if (size > d->max_size) {
 		*error_r = "message larger than the size limit";
 		return DELIVERY_TOO_BIG;
+	}
+	if (d->service >= 0) {
+		static _Thread_local char err[ADDRESS_MAX + 64];
+		struct policy p;
+
+		if (policy_load(route.account.domain, route.account.name, &p,
+				error_r) < 0)
+			return DELIVERY_TEMPFAIL;
+		if (!policy_allows(&p, (enum policy_id)d->service)) {
+			snprintf(err, sizeof(err), "mail delivery is disabled for %s@%s",
+				 route.account.name, route.account.domain);
+			*error_r = err;
+			return DELIVERY_DISABLED;
+		}
 	}
 	if ((st = check_quota(&route.account, size, error_r)) != DELIVERY_OK)
 		return st;

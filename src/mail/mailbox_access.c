@@ -34,9 +34,11 @@ static enum mailbox_open_result find_owner(const struct account *user,
 
 enum mailbox_open_result mailbox_open(const struct account *user,
 				      const char *ref, const char *view,
+				      uint64_t since,
 				      struct mailbox_open *open_r,
 				      const char **error_r)
 {
+	struct snapshot_filter filter = { .since = since, .skip_hidden = true };
 	static char err[ADDRESS_MAX + MAILBOX_NAME_MAX + 64];
 	char owner[ADDRESS_MAX + 1];
 	struct mailbox_rec rec;
@@ -77,8 +79,9 @@ enum mailbox_open_result mailbox_open(const struct account *user,
 	/* a fault, or removed in the instant since it was found: either way
 	 * the next attempt gives the true answer */
 	snprintf(open_r->view, sizeof(open_r->view), "%s", view ? view : "");
-	if (mailbox_snapshot_take(&open_r->owner, open_r->name, open_r->view,
-				  &open_r->snap, error_r) < 0)
+	filter.view = open_r->view;
+	if (mailbox_snapshot_take_filtered(&open_r->owner, open_r->name, &filter,
+					   &open_r->snap, error_r) < 0)
 		return MAILBOX_OPEN_TEMPFAIL;
 	if (open_r->snap->mailbox_id != rec.id) {
 		/* renamed and replaced in between: the rights were for another */

@@ -12,6 +12,7 @@
 #define PN_POLICY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "store/store_settings.h"
 
@@ -20,6 +21,10 @@ enum policy_id {
 	POLICY_XMIT,		/* XTND XMIT submission */
 	POLICY_LMTP,		/* delivery over LMTP */
 	POLICY_RETRIEVAL,	/* fetching from remote POP servers */
+	POLICY_POP_FROM,	/* all | enable-time: which mail POP shows */
+	POLICY_POP_DELETE,	/* delete | hide | mark-read | archive:MAILBOX */
+	POLICY_POP_LOGIN_DELAY,	/* seconds between POP logins, 0 = any */
+	POLICY_POP_EXPIRE,	/* days a retrieved message is kept, never */
 	POLICY_COUNT
 };
 
@@ -33,7 +38,20 @@ enum policy_source {
 struct policy {
 	char value[POLICY_COUNT][SETTING_VALUE_MAX + 1];
 	enum policy_source from[POLICY_COUNT];
+	/* what the server recorded for the account (0: nothing): when POP
+	 * was last enabled for it, when it last logged in over POP */
+	uint64_t pop_enabled_at, pop_last_login;
 };
+
+/* The names of the policies, for messages: "pop, xmit, ...". */
+const char *policy_names(void);
+
+/* The server's own records among the settings (not policies). */
+#define POLICY_KEY_POP_ENABLED_AT "_pop_enabled_at"
+#define POLICY_KEY_POP_LAST_LOGIN "_pop_last_login"
+/* Record a time for an account. */
+int policy_record_time(const char *domain, const char *account,
+		       const char *key, uint64_t t, const char **error_r);
 
 /* The name a policy is set by ("xmit"), or NULL. */
 const char *policy_name(enum policy_id id);

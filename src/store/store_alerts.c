@@ -10,9 +10,11 @@
 #include "build-config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "lib/xalloc.h"
 #include "store/record.h"
 #include "store/store.h"
 #include "store/store_alerts.h"
@@ -227,33 +229,43 @@ int store_alert_del(uint64_t id, bool *found_r, const char **error_r)
 struct list_ctx {
 	int filter;
 	const char *domain, *account;
-	store_alert_cb *cb;
-	void *ctx;
+	struct alert *list;	/* gathered in the transaction, sorted after */
+	size_t count, alloc;
 };
 
 static int list_one(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
 		    const MDB_val *val, void *vctx)
 {
 	struct list_ctx *c = vctx;
-	struct alert a;
 	int rc;
 
 	(void)txn;
 	(void)cur;
-	if ((rc = decode(key, val, &a)) != 0)
+	if (c->count == c->alloc) {
+		c->alloc = c->alloc ? c->alloc * 2 : 16;
+		c->list = xrealloc(c->list, c->alloc * sizeof(*c->list));
+	}
+	if ((rc = decode(key, val, &c->list[c->count])) != 0)
 		return rc;
-	c->cb(&a, c->ctx);
+	c->count++;
 	return 0;
 }
 
-/* In key order: the server's alerts, then each domain's, then each
- * account's, each run in posting order. */
+static int by_id(const void *a, const void *b)
+{
+	const struct alert *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Every alert of the filter, gathered (the caller sorts them). */
 static int list_txn(MDB_txn *txn, void *vctx)
 {
 	struct list_ctx *c = vctx;
+
+	c->count = 0;	/* the transaction may be retried */
 	char prefix[SCOPE_MAX + 1] = "";
 	size_t plen = 0;
-
 	if (c->filter >= 0)
 		plen = scope_key(prefix, (enum alert_scope)c->filter, c->domain,
 				 c->account);
@@ -265,14 +277,21 @@ int store_alert_list(int scope_filter, const char *domain, const char *account,
 		     store_alert_cb *cb, void *ctx, const char **error_r)
 {
 	struct list_ctx c = { scope_filter, domain ? domain : "",
-			      account ? account : "", cb, ctx };
+			      account ? account : "", NULL, 0, 0 };
+	int ret = store_read(list_txn, &c, error_r);
 
-	return store_read(list_txn, &c, error_r);
+	if (ret == 0) {
+		/* in posting order, whatever the scope */
+		qsort(c.list, c.count, sizeof(*c.list), by_id);
+		for (size_t i = 0; i < c.count; i++)
+			cb(&c.list[i], ctx);
+	}
+	free(c.list);
+	return ret;
 }
 
 struct take_ctx {
 	const struct account *account;
-	uint64_t created;		/* the account's */
 	struct alert best;
 	bool have;
 	MDB_val best_key;
@@ -310,8 +329,9 @@ static int consider(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
 	if (c->have && a.id >= c->best.id)
 		return 0;
 	if (a.scope != ALERT_ACCOUNT) {
-		/* posted before the account existed: not for it */
-		if (a.created < c->created)
+		/* posted before the account existed: not for it (ids come from
+		 * one counter, so this holds within the same second too) */
+		if (a.id < c->account->id)
 			return 0;
 		if ((rc = shown(txn, a.id, c->who, &seen)) != 0)
 			return rc;
@@ -336,9 +356,9 @@ static int take_txn(MDB_txn *txn, void *vctx)
 	int rc;
 
 	c->have = false;
+	/* the account must still be the one that logged in */
 	if ((rc = store_account_info_txn(txn, a, &info)) != 0)
 		return rc;
-	c->created = info.created;
 	snprintf(c->who, sizeof(c->who), "%s/%s", a->domain, a->name);
 	for (int s = ALERT_SERVER; s <= ALERT_ACCOUNT; s++) {
 		plen = scope_key(prefix, (enum alert_scope)s, a->domain, a->name);

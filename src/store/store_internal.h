@@ -108,6 +108,8 @@ struct message_rec {
 	uint32_t realto_len;
 };
 int store_message_decode(const MDB_val *val, struct message_rec *m);
+struct rec_writer;
+void store_message_encode(struct rec_writer *w, const struct message_rec *m);
 void store_message_key(uint8_t key[12], uint64_t mailbox_id, uint32_t uid);
 
 /* The relay queue (store_queue*.c, store_queue.h). */

@@ -22,7 +22,7 @@ void store_message_key(uint8_t key[12], uint64_t mailbox_id, uint32_t uid)
 	store_be32(key + 8, uid);
 }
 
-static void encode_message(struct rec_writer *w, const struct message_rec *m)
+void store_message_encode(struct rec_writer *w, const struct message_rec *m)
 {
 	rec_init(w, MESSAGE_REC_V2);
 	rec_put_u32(w, m->size);
@@ -162,7 +162,7 @@ static int add_one(MDB_txn *txn, struct store_target *t, bool quota,
 	m.realto_len = (uint32_t)strlen(m.realto);
 	t->uid = mb.uidnext++;
 	store_message_key(kbuf, mb.id, t->uid);
-	encode_message(&w, &m);
+	store_message_encode(&w, &m);
 	if (w.overflow)
 		return store_fail("message record too large (%u octets of X-Real-To addresses)",
 				  m.realto_len);
@@ -245,6 +245,8 @@ struct snap_ctx {
 	const char *mailbox;
 	const char *view;	/* NULL: every message */
 	size_t view_len;
+	uint64_t since;		/* 0: every message */
+	bool skip_hidden;
 	struct mailbox_snapshot *snap;
 	size_t alloc, arena_len, arena_alloc;
 	bool found;
@@ -305,6 +307,9 @@ static int snapshot_txn(MDB_txn *txn, void *vctx)
 			break;
 		if (c->view != NULL && !realto_has(&m, c->view, c->view_len))
 			continue;
+		if ((c->skip_hidden && (m.flags & MSG_POP_HIDDEN)) ||
+		    m.internal_date < c->since)
+			continue;
 		if (snap->count == c->alloc) {
 			c->alloc = c->alloc ? c->alloc * 2 : 64;
 			snap->msgs = xrealloc(snap->msgs, c->alloc * sizeof(*mi));
@@ -338,11 +343,24 @@ int mailbox_snapshot_take(const struct account *account, const char *mailbox,
 			  const char *view, struct mailbox_snapshot **snap_r,
 			  const char **error_r)
 {
-	struct snap_ctx c = { .account = account, .mailbox = mailbox };
+	struct snapshot_filter f = { .view = view };
 
-	if (view != NULL && view[0] != '\0') {
-		c.view = view;
-		c.view_len = strlen(view);
+	return mailbox_snapshot_take_filtered(account, mailbox, &f, snap_r,
+					      error_r);
+}
+
+int mailbox_snapshot_take_filtered(const struct account *account,
+				   const char *mailbox,
+				   const struct snapshot_filter *f,
+				   struct mailbox_snapshot **snap_r,
+				   const char **error_r)
+{
+	struct snap_ctx c = { .account = account, .mailbox = mailbox,
+			      .since = f->since, .skip_hidden = f->skip_hidden };
+
+	if (f->view != NULL && f->view[0] != '\0') {
+		c.view = f->view;
+		c.view_len = strlen(f->view);
 	}
 
 	c.snap = xcalloc(1, sizeof(*c.snap));
@@ -423,7 +441,7 @@ static int seen_txn(MDB_txn *txn, void *vctx)
 		if (m.flags & MSG_SEEN)
 			continue;
 		m.flags |= MSG_SEEN;
-		encode_message(&w, &m);
+		store_message_encode(&w, &m);
 		val.mv_size = w.len;
 		val.mv_data = w.data;
 		if ((rc = mdb_put(txn, store_dbi(DB_MESSAGES), &key, &val, 0)) != 0)

@@ -53,7 +53,7 @@ def test_unified_account_must_exist_in_the_domain(admin):
     assert fails(admin, "domain", "set", "client1.com", "unified_account=jsmith") == \
         (1, "posternctl: no such account: jsmith@client1.com")
     assert fails(admin, "domain", "set", "client1.com", "frob=1") == \
-        (64, "posternctl: domain set: unknown setting 'frob=1' (known: unified_account=ACCOUNT, pop, xmit, lmtp, retrieval)")
+        (64, "posternctl: domain set: unknown setting 'frob=1' (known: unified_account=ACCOUNT, pop, xmit, lmtp, retrieval, pop_from, pop_delete, pop_login_delay, pop_expire)")
     assert fails(admin, "domain", "set", "nope.test", "unified_account=x")[1] == \
         "posternctl: no such domain: nope.test"
 

@@ -126,6 +126,8 @@ static const char *status_name(enum delivery_status st)
 		return "BAD_MESSAGE";
 	case DELIVERY_TEMPFAIL:
 		return "TEMPFAIL";
+	case DELIVERY_DISABLED:
+		return "DISABLED";
 	}
 	return "?";
 }

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 10
+#define POSTERN_MODULE_ABI 11
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -297,6 +297,7 @@ int base64_encode(const void *in, size_t inlen, char *out, size_t outsize);
 #define MSG_SEEN		0x0001u
 #define MSG_HAS_DOT_LINE	0x0100u	/* some line starts with '.' */
 #define MSG_CUSTOM_UIDL		0x0200u	/* UIDL kept from an import */
+#define MSG_POP_HIDDEN		0x0400u	/* pop_delete = hide: never shown to POP */
 
 #define UIDL_MAX 70
 
@@ -325,6 +326,18 @@ struct mailbox_snapshot {
 int mailbox_snapshot_take(const struct account *account, const char *mailbox,
 			  const char *view, struct mailbox_snapshot **snap_r,
 			  const char **error_r);
+/* What a POP session sees of a mailbox: the view, no message that arrived
+ * before `since` (0: all; pop_from = enable-time), none hidden. */
+struct snapshot_filter {
+	const char *view;
+	uint64_t since;
+	bool skip_hidden;
+};
+int mailbox_snapshot_take_filtered(const struct account *account,
+				   const char *mailbox,
+				   const struct snapshot_filter *filter,
+				   struct mailbox_snapshot **snap_r,
+				   const char **error_r);
 
 /* Mailbox access rights (SPEC.md 2; the letters of RFC 4314). */
 #define ACL_LOOKUP	0x001u	/* l: see the mailbox in listings */
@@ -361,9 +374,11 @@ enum mailbox_open_result {
  * user's own, "~owner[@domain]/name" one of another account (no domain:
  * the user's).  Needs the `r` right; takes the snapshot, of only the
  * messages delivered for `view` when that is not NULL or "" (the login's
- * auth_reply.view).  Free with mailbox_snapshot_free(&open->snap). */
+ * auth_reply.view), none hidden from POP, and none older than `since`
+ * (0: all).  Free with mailbox_snapshot_free(&open->snap). */
 enum mailbox_open_result mailbox_open(const struct account *user,
 				      const char *ref, const char *view,
+				      uint64_t since,
 				      struct mailbox_open *open_r,
 				      const char **error_r);
 
@@ -392,6 +407,57 @@ int mailbox_expunge(uint64_t mailbox_id, const uint32_t *uids, size_t count,
 		    size_t *removed_r, const char **error_r);
 
 /* ------------------------------------------------------------------ */
+/* A provider's POP policies (SPEC.md 3 and 6), per server, domain and    */
+/* account (posternctl ... set pop_delete=hide).                         */
+
+enum pop_delete_mode {
+	POP_DELETE_REMOVE,	/* pop_delete = delete */
+	POP_DELETE_HIDE,	/* kept, never shown to POP again */
+	POP_DELETE_MARK_READ,	/* marked Seen, kept and shown */
+	POP_DELETE_ARCHIVE,	/* moved into `archive` (made when missing) */
+};
+
+struct pop_policy {
+	unsigned int login_delay;	/* seconds between logins; 0 = any */
+	int expire_days;		/* retrieved mail kept; -1 = never */
+	bool login_delay_set, expire_set;	/* a level sets them: CAPA */
+	enum pop_delete_mode delete_mode;
+	char archive[MAILBOX_NAME_MAX + 1];
+	uint64_t visible_since;		/* pop_from = enable-time; 0 = all */
+};
+
+/* The policies of an account (domain "" and account "": the server's). */
+int pop_policy_for(const char *domain, const char *account,
+		   struct pop_policy *p_r, const char **error_r);
+
+enum pop_gate {
+	POP_GATE_OK,		/* the login goes on; it was recorded */
+	POP_GATE_DISABLED,	/* pop = no for the server, domain or account */
+	POP_GATE_TOO_SOON,	/* LOGIN-DELAY: text_r says how long */
+	POP_GATE_ALERT,		/* an alert: text_r is its text, now shown */
+	POP_GATE_TEMPFAIL,	/* a store fault */
+};
+
+/* After the credentials of a POP login were accepted: the service switch,
+ * LOGIN-DELAY, then the admin's alerts, oldest first (SPEC.md 3).
+ * text_r (size octets) gets what to tell the client on a refusal; with OK
+ * the login time is recorded and *p_r holds the account's policies. */
+enum pop_gate pop_login_gate(const struct account *account,
+			     struct pop_policy *p_r, char *text_r, size_t size,
+			     const char **error_r);
+
+/* QUIT: the messages marked with DELE go as pop_delete says, in one
+ * transaction; ones another session removed meanwhile are skipped.
+ * *done_r counts what this call changed. */
+int mailbox_pop_quit(const struct mailbox_open *open, const uint32_t *uids,
+		     size_t count, const struct pop_policy *p, size_t *done_r,
+		     const char **error_r);
+/* EXPIRE: remove the messages of a mailbox that were retrieved (Seen) and
+ * arrived before `cutoff`; *removed_r how many. */
+int mailbox_expire(uint64_t mailbox_id, uint64_t cutoff, size_t *removed_r,
+		   const char **error_r);
+
+/* ------------------------------------------------------------------ */
 /* Local delivery (SPEC.md 4): recipients through the Router, the message  */
 /* stamped with Return-Path and X-Real-To, stored durably.  Used by LMTP,  */
 /* posternctl deliver and the relay queue; every call runs on the loop.    */
@@ -407,6 +473,8 @@ enum delivery_status {
 	DELIVERY_TOO_BIG,	/* over the size limit (552 5.3.4) */
 	DELIVERY_BAD_MESSAGE,	/* empty, or unusable (554 5.6.0) */
 	DELIVERY_TEMPFAIL,	/* store or disk fault (451 4.3.0) */
+	DELIVERY_DISABLED,	/* the service is switched off for the account
+				 * (550 5.2.1) */
 };
 
 /* A full mailbox: temporary (the sender retries) or permanent (bounce),
@@ -420,6 +488,9 @@ bool delivery_quota_temporary(void);
 struct delivery *delivery_new(const char *return_path, const char *local_ip,
 			      uint64_t max_size);
 void delivery_free(struct delivery **d);
+/* Take only recipients whose account allows this service ("lmtp": the
+ * policy of SPEC.md 6); others get DELIVERY_DISABLED. */
+void delivery_require_service(struct delivery *d, const char *service);
 
 /* Route one recipient and, when it is deliverable, add it.  size: the
  * announced message size for an early quota check (0: unknown).
