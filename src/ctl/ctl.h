@@ -22,7 +22,7 @@ ctl_fn ctl_account_add, ctl_account_del, ctl_account_list, ctl_account_passwd,
 	ctl_account_set, ctl_account_show;
 ctl_fn ctl_mailbox_add, ctl_mailbox_del, ctl_mailbox_list, ctl_mailbox_rename;
 ctl_fn ctl_acl_set, ctl_acl_get, ctl_acl_del;
-ctl_fn ctl_message_list, ctl_message_import;
+ctl_fn ctl_message_list, ctl_message_import, ctl_expire;
 ctl_fn ctl_deliver;
 ctl_fn ctl_server_set, ctl_server_show;
 ctl_fn ctl_alert_post, ctl_alert_list, ctl_alert_del;

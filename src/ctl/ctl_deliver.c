@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl/ctl.h"
 #include "lib/core_settings.h"
+#include "lib/strnum.h"
 #include "lib/xalloc.h"
 #include "mail/import.h"
 #include "store/store_ops.h"
@@ -137,14 +139,15 @@ out:
 }
 
 static int import_one(const struct account *account, const char *mailbox,
-		      int fd, const char *what)
+		      uint64_t date, int fd, const char *what)
 {
 	const char *error;
 	uint32_t uid;
 	int ret;
 
-	ret = import_from_fd(account, mailbox, fd,
-			     core_settings()->max_message_size, &uid, &error);
+	ret = import_from_fd_dated(account, mailbox, fd,
+				   core_settings()->max_message_size, date, &uid,
+				   &error);
 	if (ret == IMPORT_PERMANENT)
 		return ctl_error(EX_DATAERR, "%s not imported: %s", what, error);
 	if (ret == IMPORT_TEMPORARY)
@@ -155,14 +158,32 @@ static int import_one(const struct account *account, const char *mailbox,
 	return 0;
 }
 
-#define IMPORT_USAGE "usage: message import [--mailbox NAME] ADDRESS [FILE...] (< message)"
+#define IMPORT_USAGE "usage: message import [--mailbox NAME] [--date DATE] ADDRESS [FILE...] (< message)"
 
-/* message import [--mailbox NAME] ADDRESS [FILE...]: standard input, or
- * each file in turn (one message per file, as in a Maildir), stored as it
- * is.  Stops at the first failure. */
+/* "2026-11-30" (midnight UTC) or seconds since the epoch. */
+static int parse_date(const char *s, uint64_t *t_r)
+{
+	struct tm tm;
+	const char *end;
+
+	if (str_to_uint64(s, t_r) == 0)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end == NULL || *end != '\0' || tm.tm_year < 70)
+		return -1;
+	*t_r = (uint64_t)timegm(&tm);
+	return 0;
+}
+
+/* message import [--mailbox NAME] [--date DATE] ADDRESS [FILE...]:
+ * standard input, or each file in turn (one message per file, as in a
+ * Maildir), stored as it is, as arrived at DATE (old mail kept its date:
+ * what pop_from and pop_expire look at).  Stops at the first failure. */
 int ctl_message_import(int argc, char **argv)
 {
 	const char *mailbox = "INBOX";
+	uint64_t date = 0;
 	struct account account;
 	struct mailbox_rec rec;
 	int i = 0, ret;
@@ -176,7 +197,12 @@ int ctl_message_import(int argc, char **argv)
 			mailbox = argv[++i];
 		else if (strncmp(argv[i], "--mailbox=", 10) == 0)
 			mailbox = argv[i] + 10;
-		else
+		else if (strcmp(argv[i], "--date") == 0 && i + 1 < argc) {
+			if (parse_date(argv[++i], &date) < 0)
+				return ctl_error(EX_USAGE,
+						 "--date: '%s' is not YYYY-MM-DD or seconds since 1970",
+						 argv[i]);
+		} else
 			return ctl_error(EX_USAGE, IMPORT_USAGE);
 	}
 	argc -= i;
@@ -190,14 +216,14 @@ int ctl_message_import(int argc, char **argv)
 					    &rec)) != 0)
 		return ret;
 	if (argc == 1)
-		return import_one(&account, mailbox, STDIN_FILENO, "message");
+		return import_one(&account, mailbox, date, STDIN_FILENO, "message");
 	for (i = 1; i < argc; i++) {
 		int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0)
 			return ctl_error(EX_NOINPUT, "cannot read %s: %s", argv[i],
 					 strerror(errno));
-		ret = import_one(&account, mailbox, fd, argv[i]);
+		ret = import_one(&account, mailbox, date, fd, argv[i]);
 		close(fd);
 		if (ret != 0)
 			return ret;

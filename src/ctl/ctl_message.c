@@ -1,10 +1,15 @@
 /* ctl_message.c - posternctl message list ADDRESS [MAILBOX]: what a mailbox
- * holds, one line per message: uid, size, flags, UIDL. */
+ * holds, one line per message: uid, size, flags, UIDL - and posternctl
+ * expire, the store job behind the pop_expire policy. */
 #include "build-config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "ctl/ctl.h"
+#include "lib/xalloc.h"
 #include "mail/accounts.h"
 #include "mail/names.h"
 
@@ -26,11 +31,139 @@ int ctl_message_list(int argc, char **argv)
 	printf("%-10s %10s %-5s %s\n", "UID", "SIZE", "FLAGS", "UIDL");
 	for (uint32_t i = 0; i < snap->count; i++) {
 		const struct msg_info *m = &snap->msgs[i];
+		char flags[4];
+		size_t n = 0;
 
+		/* S seen, H hidden from POP (pop_delete = hide) */
+		if (m->flags & MSG_SEEN)
+			flags[n++] = 'S';
+		if (m->flags & MSG_POP_HIDDEN)
+			flags[n++] = 'H';
+		if (n == 0)
+			flags[n++] = '-';
+		flags[n] = '\0';
 		mailbox_snapshot_uidl(snap, m, uidl);
-		printf("%-10u %10u %-5s %s\n", m->uid, m->size,
-		       m->flags & MSG_SEEN ? "S" : "-", uidl);
+		printf("%-10u %10u %-5s %s\n", m->uid, m->size, flags, uidl);
 	}
 	mailbox_snapshot_free(&snap);
 	return 0;
+}
+
+struct expire_run {
+	uint64_t now;
+	size_t messages, accounts;
+	int ret;
+};
+
+struct expire_mailboxes {
+	uint64_t *ids;
+	size_t count, alloc;
+	size_t removed;
+	int ret;
+};
+
+/* Inside the listing's read transaction: only note the ids. */
+static void note_mailbox(const struct mailbox_stat *st, void *ctx)
+{
+	struct expire_mailboxes *m = ctx;
+
+	if (m->count == m->alloc) {
+		m->alloc = m->alloc ? m->alloc * 2 : 16;
+		m->ids = xrealloc(m->ids, m->alloc * sizeof(*m->ids));
+	}
+	m->ids[m->count++] = st->id;
+}
+
+/* One account: its pop_expire, then every mailbox of it. */
+static void expire_account(const struct account *a, void *ctx)
+{
+	struct expire_run *r = ctx;
+	struct expire_mailboxes m = { NULL, 0, 0, 0, 0 };
+	struct pop_policy p;
+	const char *error;
+	uint64_t cutoff;
+
+	if (pop_policy_for(a->domain, a->name, &p, &error) < 0) {
+		r->ret = ctl_error(EX_TEMPFAIL, "%s@%s: %s", a->name, a->domain, error);
+		return;
+	}
+	if (p.expire_days < 0)
+		return;
+	cutoff = r->now - (uint64_t)p.expire_days * 86400;
+	if (store_mailbox_list(a, note_mailbox, &m, &error) < 0) {
+		r->ret = ctl_error(EX_TEMPFAIL, "%s@%s: %s", a->name, a->domain, error);
+		free(m.ids);
+		return;
+	}
+	for (size_t i = 0; i < m.count; i++) {
+		size_t n = 0;
+
+		if (mailbox_expire(m.ids[i], cutoff, &n, &error) < 0)
+			r->ret = ctl_error(EX_TEMPFAIL, "%s@%s: %s", a->name, a->domain,
+					   error);
+		m.removed += n;
+	}
+	free(m.ids);
+	if (m.removed > 0) {
+		printf("%s@%s: %zu retrieved message%s older than %d days removed\n",
+		       a->name, a->domain, m.removed, m.removed == 1 ? "" : "s",
+		       p.expire_days);
+		r->messages += m.removed;
+		r->accounts++;
+	}
+}
+
+struct account_set {
+	struct account *list;
+	size_t count, alloc;
+};
+
+static void gather(const struct account *a, void *ctx)
+{
+	struct account_set *s = ctx;
+
+	if (s->count == s->alloc) {
+		s->alloc = s->alloc ? s->alloc * 2 : 64;
+		s->list = xrealloc(s->list, s->alloc * sizeof(*s->list));
+	}
+	s->list[s->count++] = *a;
+}
+
+/* expire [DOMAIN | ADDRESS]: what pop_expire says may go, goes.  For a
+ * cron job; logins run it for the mailbox they open too. */
+int ctl_expire(int argc, char **argv)
+{
+	struct expire_run r = { (uint64_t)time(NULL), 0, 0, 0 };
+	char domain[ACCOUNT_NAME_MAX + 1];
+	const char *error;
+
+	if (argc > 1)
+		return ctl_error(EX_USAGE, "usage: expire [DOMAIN | ADDRESS]");
+	if (argc == 1 && strchr(argv[0], '@') != NULL) {
+		struct account a;
+
+		if (account_find(argv[0], &a, &error) < 0)
+			return ctl_error(EX_NOUSER, "%s", error);
+		expire_account(&a, &r);
+	} else {
+		int ret;
+
+		struct account_set all = { NULL, 0, 0 };
+
+		if (argc == 1 && (ret = ctl_find_domain(argv[0], domain)) != 0)
+			return ret;
+		/* gathered first: the list runs inside a read transaction, and
+		 * expiring writes */
+		if (store_account_list(argc == 1 ? domain : NULL, gather, &all,
+				       &error) < 0) {
+			free(all.list);
+			return ctl_error(EX_TEMPFAIL, "%s", error);
+		}
+		for (size_t i = 0; i < all.count; i++)
+			expire_account(&all.list[i], &r);
+		free(all.list);
+	}
+	printf("%zu message%s removed from %zu account%s\n", r.messages,
+	       r.messages == 1 ? "" : "s", r.accounts, r.accounts == 1 ? "" : "s");
+	return r.ret;
 }

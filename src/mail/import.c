@@ -15,6 +15,15 @@ enum import_result import_from_fd(const struct account *account,
 				    uint64_t max_size, uint32_t *uid_r,
 				    const char **error_r)
 {
+	return import_from_fd_dated(account, mailbox, fd, max_size, 0, uid_r,
+				    error_r);
+}
+
+enum import_result import_from_fd_dated(const struct account *account,
+					const char *mailbox, int fd,
+					uint64_t max_size, uint64_t date,
+					uint32_t *uid_r, const char **error_r)
+{
 	static char err[256];
 	/* 64 KiB of buffer: static, not on the stack */
 	static struct body_writer writer;
@@ -53,7 +62,8 @@ enum import_result import_from_fd(const struct account *account,
 		return w->too_big || w->size == 0 ? IMPORT_PERMANENT
 						  : IMPORT_TEMPORARY;
 	}
-	if (store_message_add(account, mailbox, &info, NULL, uid_r, error_r) < 0) {
+	if (store_message_add_dated(account, mailbox, &info, NULL, date, uid_r,
+				    error_r) < 0) {
 		body_unlink(info.id);
 		return IMPORT_TEMPORARY;
 	}

@@ -21,5 +21,10 @@ enum import_result {
 enum import_result import_from_fd(const struct account *account, const char *mailbox,
 		    int fd, uint64_t max_size, uint32_t *uid_r,
 		    const char **error_r);
+/* The same, stored as arrived at `date` (unix time; 0 = now). */
+enum import_result import_from_fd_dated(const struct account *account,
+					const char *mailbox, int fd,
+					uint64_t max_size, uint64_t date,
+					uint32_t *uid_r, const char **error_r);
 
 #endif

@@ -88,6 +88,7 @@ struct deliver_ctx {
 	size_t count;
 	bool quota;		/* false: an admin import, no quota */
 	const char *custom_uidl;
+	uint64_t internal_date;	/* 0: now */
 };
 
 /* Would `size` more octets exceed the account's quota?  The usage is the
@@ -112,7 +113,7 @@ static int over_quota(MDB_txn *txn, const struct account *account,
 }
 
 static int add_one(MDB_txn *txn, struct store_target *t, bool quota,
-		   const char *custom_uidl)
+		   const char *custom_uidl, uint64_t internal_date)
 {
 	struct mailbox_rec mb;
 	struct message_rec m;
@@ -152,7 +153,7 @@ static int add_one(MDB_txn *txn, struct store_target *t, bool quota,
 	m.size = t->body->size;
 	m.hdr_len = t->body->hdr_len;
 	m.flags = t->body->has_dot_line ? MSG_HAS_DOT_LINE : 0;
-	m.internal_date = (uint64_t)time(NULL);
+	m.internal_date = internal_date ? internal_date : (uint64_t)time(NULL);
 	memcpy(m.body_id, t->body->id, BODY_ID_LEN);
 	if (custom_uidl != NULL) {
 		m.flags |= MSG_CUSTOM_UIDL;
@@ -186,7 +187,7 @@ static int deliver_txn(MDB_txn *txn, void *vctx)
 	for (size_t i = 0; i < c->count; i++) {
 		c->targets[i].uid = 0;
 		if ((rc = add_one(txn, &c->targets[i], c->quota,
-				  c->custom_uidl)) != 0)
+				  c->custom_uidl, c->internal_date)) != 0)
 			return rc;
 	}
 	return 0;
@@ -195,7 +196,7 @@ static int deliver_txn(MDB_txn *txn, void *vctx)
 int store_deliver(struct store_target *targets, size_t count,
 		  const char **error_r)
 {
-	struct deliver_ctx c = { targets, count, true, NULL };
+	struct deliver_ctx c = { targets, count, true, NULL, 0 };
 
 	return store_write(deliver_txn, &c, false, error_r);
 }
@@ -204,10 +205,19 @@ int store_message_add(const struct account *account, const char *mailbox,
 		      const struct body_info *body, const char *custom_uidl,
 		      uint32_t *uid_r, const char **error_r)
 {
+	return store_message_add_dated(account, mailbox, body, custom_uidl, 0,
+				       uid_r, error_r);
+}
+
+int store_message_add_dated(const struct account *account, const char *mailbox,
+			    const struct body_info *body, const char *custom_uidl,
+			    uint64_t internal_date, uint32_t *uid_r,
+			    const char **error_r)
+{
 	struct store_target t = {
 		.account = account, .mailbox = mailbox, .body = body,
 	};
-	struct deliver_ctx c = { &t, 1, false, custom_uidl };
+	struct deliver_ctx c = { &t, 1, false, custom_uidl, internal_date };
 	static _Thread_local char err[ADDRESS_MAX + MAILBOX_NAME_MAX + 64];
 
 	if (custom_uidl != NULL && !uidl_valid(custom_uidl)) {

@@ -219,6 +219,12 @@ int store_acl_rights(const struct account *owner, uint64_t mailbox_id,
 int store_message_add(const struct account *account, const char *mailbox,
 		      const struct body_info *body, const char *custom_uidl,
 		      uint32_t *uid_r, const char **error_r);
+/* The same, with the date the message arrived (an import of old mail
+ * keeps its date; 0 = now): what pop_from and EXPIRE compare against. */
+int store_message_add_dated(const struct account *account, const char *mailbox,
+			    const struct body_info *body, const char *custom_uidl,
+			    uint64_t internal_date, uint32_t *uid_r,
+			    const char **error_r);
 
 /* Local delivery: several finished bodies, each into one mailbox, in one
  * transaction (one commit, one fsync for a message to many accounts).

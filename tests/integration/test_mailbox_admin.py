@@ -130,8 +130,8 @@ LONG = "x" * 300
      "invalid mailbox name '../x': empty, '.' and '..' levels are not allowed"),
     (["message", "import", "--mailbox", "INBOX", "ghost"], 67, "no such account: ghost@example.test"),
     (["message", "import", "--folder", "x", USER], 64,
-     "usage: message import [--mailbox NAME] ADDRESS [FILE...] (< message)"),
-    (["message", "import", "--mailbox"], 64, "usage: message import [--mailbox NAME] ADDRESS"),
+     "usage: message import [--mailbox NAME] [--date DATE] ADDRESS [FILE...] (< message)"),
+    (["message", "import", "--mailbox"], 64, "usage: message import [--mailbox NAME] [--date DATE] ADDRESS"),
 ])
 def test_errors(admin, args, code, error):
     rc, err = fails(admin, *args, input=message(1))
@@ -280,7 +280,7 @@ def test_help_lists_the_commands(admin):
     for line in ("mailbox add ADDRESS NAME", "mailbox rename ADDRESS NAME NEWNAME",
                  "mailbox del ADDRESS NAME", "acl set ADDRESS MAILBOX IDENTIFIER [+|-]RIGHTS",
                  "acl get ADDRESS MAILBOX [IDENTIFIER]", "acl del ADDRESS MAILBOX IDENTIFIER",
-                 "message import [--mailbox NAME] ADDRESS [FILE...]",
+                 "message import [--mailbox NAME] [--date DATE] ADDRESS [FILE...]",
                  "deliver [--from SENDER] RECIPIENT...", "alias add ALIAS@DOMAIN ACCOUNT",
                  "domain alias add ALIAS DOMAIN", "domain bind NAME ADDRESS",
                  "domain set NAME unified_account=ACCOUNT", "route ADDRESS"):
