@@ -622,6 +622,10 @@ static void on_connected(void *session, const char *error)
 		defer_all("4.4.1", why);
 		return;
 	}
+	/* connect_timeout was for the connect; each reply from here on may
+	 * take relay.command_timeout (RFC 5321 4.5.3.2: minutes, 10 of
+	 * them after the data) */
+	conn_set_timeout(smtp.conn, relay.set->command_timeout);
 	smtp.state = SMTP_GREETING;
 }
 
