@@ -186,7 +186,7 @@ def test_a_large_message_with_dots_arrives_byte_for_byte(batch):
     """300 KB whose dot lines fall on the server's read boundaries."""
     m, date, rest = batch["big"]
     assert m.rcpts == ["bob@remote.test"]
-    assert m.mail_options == [f"SIZE={len(m.data)}"]
+    assert m.mail_options == [f"SIZE={len(m.data)}", "BODY=8BITMIME"]
     head = BIG.split(b"\r\n\r\n")[0]
     assert rest == head + b"\r\nFrom: <jsmith@example.test>\r\nDate: " + date + \
         b"\r\n\r\n" + BIG_BODY
