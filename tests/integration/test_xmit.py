@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import DOMAIN, PASSWORD, USER, make_server
+from conftest import DOMAIN, PASSWORD, USER, RawClient, make_server
 from messages import big_message, dotstuff
 from smarthost import (HOSTNAME, ME, Smarthost, parse, received_field, relay_settings,
                        send, smarthost, wait_for, xmit)
@@ -249,6 +249,12 @@ ENVELOPES = [
         ['"john doe"@remote.test'],
         b"From: me@example.test\r\nTo: \"john doe\"@remote.test\r\n",
         id="quoted-local-part"),
+    pytest.param(
+        b"From: me@example.test\r\nTo: bob@remote.test\r\nBcc: a@x.test,\r\n b@y.test\r\n"
+        b"bcc : c@z.test\r\nBCC:\r\n",
+        ["bob@remote.test", "a@x.test", "b@y.test", "c@z.test"],
+        b"From: me@example.test\r\nTo: bob@remote.test\r\n",
+        id="folded-and-odd-bcc-fields"),
 ]
 for _p in ENVELOPES:
     case(_p.id, _p.values[0] + FIXED + f"X-Case: {_p.id}\r\n".encode() + BODY)
@@ -285,6 +291,27 @@ def test_a_resent_block_on_top_gives_the_only_recipients(batch):
     assert re.fullmatch(rb"Resent-Message-ID: <[0-9a-f]{32}@[^>]+>", head[3])
     assert b"\r\n".join(head[4:]) + b"\r\n" == \
         RESENT_ORIGINAL.replace(b"Bcc: carol@remote.test\r\n", b"")
+
+
+def test_the_received_field_names_an_ipv6_client_as_rfc_5321_writes_it(
+        server_factory, smarthost):
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    sh = smarthost()
+    # IPv6 on the port kept for TLS, beside the IPv4 one conftest waits for
+    srv = server_factory(**relay_settings(sh),
+                         **{"pop.listen": "127.0.0.1:{port}, [::1]:{tls_port}"})
+    r = RawClient(socket.create_connection(("::1", srv.tls_port), timeout=10))
+    r.login()
+    assert xmit(r, b"To: bob@remote.test\r\n\r\nv6\r\n") == b"+OK Message sent"
+    r.cmd("QUIT")
+    [m] = sh.peer.wait_messages(1)
+    # RFC 5321 4.1.3: an IPv6 address literal is tagged
+    assert m.data.startswith(b"Received: from [IPv6:::1] (authenticated as "
+                             b"jsmith@example.test)\r\n"), m.data[:100]
+    assert f"submitted by {ME} from [::1], 1 recipient" in srv.log()
 
 
 # -- refusals ------------------------------------------------------------------
