@@ -460,3 +460,19 @@ def test_8bit_content_is_declared(server_factory, smarthost):
     [m] = sh.peer.wait_messages(1)
     assert received_field(m.data)[1] == data
     assert "BODY=8BITMIME" in m.mail_options, m.mail_options
+
+
+def test_a_utf8_address_is_never_sent_undeclared(server_factory, smarthost):
+    """RFC 6531 3.4: a UTF-8 local part goes only with SMTPUTF8 on MAIL
+    (the smarthost offers it).  Refusing it at XTND XMIT would do too;
+    sending RCPT TO:<jörg@...> undeclared is what a strict smarthost
+    rejects, and the user gets a bounce for a mail the server took."""
+    sh = smarthost()
+    srv = server_factory(**relay_settings(sh))
+    reply = send(srv, "To: jörg@remote.test\r\nSubject: x\r\n\r\nx\r\n".encode())
+    if reply.startswith(b"-ERR "):
+        return
+    assert reply == b"+OK Message sent"
+    [m] = sh.peer.wait_messages(1)
+    assert m.rcpts == ["jörg@remote.test"]
+    assert "SMTPUTF8" in m.mail_options, m.mail_options

@@ -90,6 +90,8 @@ def test_eudora_dialogue_over_poplib(server_factory, smarthost):
     assert f"{ME} XTND XMIT: queued as {qid}" in srv.log()
     srv.wait_log(f"SMTP queue {qid}: finished: 3 delivered, 0 failed")
     assert queue_list(srv) == ""
+    # the queued file went with its entry
+    assert [f for f in (srv.root / "data" / "bodies").rglob("*") if f.is_file()] == []
 
 
 # -- the envelope and the header, as the smarthost sees them -------------------
