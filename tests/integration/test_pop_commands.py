@@ -200,7 +200,7 @@ def test_noop_and_quit_in_authorization(server):
     ("STAT 1", b"-ERR STAT takes no arguments"),
     ("RSET now", b"-ERR RSET takes no arguments"),
     ("FOO", b"-ERR Unknown command"),
-    ("XTND", b"-ERR Unknown command"),
+    ("XTND", b"-ERR Unknown XTND command (only XTND XMIT)"),
     ("", b"-ERR Unknown command"),
 ])
 def test_bad_arguments(server, command, reply):
