@@ -45,12 +45,6 @@ def rcpt_lines(srv, qid):
     return out
 
 
-def only_id(srv):
-    lines = queue_list(srv).splitlines()
-    assert len(lines) == 2, lines
-    return int(lines[1].split()[0])
-
-
 def submit(srv, data=MSG):
     assert send(srv, data) == b"+OK Message sent"
     return int(re.findall(r"SMTP queue (\d+): submitted by", srv.log())[-1])
@@ -336,8 +330,9 @@ def test_a_crash_with_mail_queued_delivers_exactly_once(server_factory, smarthos
         [b"relay-1", b"relay-2"]
     for qid in (first, second):
         srv.wait_log(f"SMTP queue {qid}: finished: 2 delivered, 0 failed")
-    # both entries are gone: nothing more can be sent
+    # both entries are gone, with their files: nothing more can be sent
     assert len(sh.peer.messages) == 2 and queue_list(srv) == ""
+    assert [f for f in (srv.root / "data" / "bodies").rglob("*") if f.is_file()] == []
 
 
 def test_one_connection_for_the_messages_that_are_due(server_factory, smarthost):
