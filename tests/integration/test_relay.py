@@ -350,12 +350,15 @@ def test_one_connection_for_the_messages_that_are_due(server_factory, smarthost)
     assert {m.session for m in sh.peer.messages} == {sh.peer.sessions[0]}
 
 
-def test_flush_retries_before_the_schedule(server_factory, smarthost):
+def test_the_schedule_and_a_flush_before_it(server_factory, smarthost):
     sh = smarthost()
-    sh.peer.data_replies = ["421 4.3.2 Shutting down", None]
-    srv = server_factory(**relay_settings(sh, retry_schedule="1h"))
+    sh.peer.data_replies = ["421 4.3.2 Shutting down", "421 4.3.2 Shutting down", None]
+    # the first retry after 1 s, then the last entry, repeating
+    srv = server_factory(**relay_settings(sh, retry_schedule="1s, 1h"))
     qid = submit(srv)
+    srv.wait_log(f"SMTP queue {qid}: 2 of 2 recipients pending, next attempt in 1 s")
     srv.wait_log(f"SMTP queue {qid}: 2 of 2 recipients pending, next attempt in 3600 s")
+    assert queue_show(srv, qid).splitlines()[7] == "attempts 2"
     shown = queue_show(srv, qid)
     assert re.search(r"^next_attempt \S+ \(in (1h|59m)\)$", shown, re.M), shown
     assert rcpt_lines(srv, qid)["carol@remote.test"] == \
