@@ -48,9 +48,15 @@ static void xmit_done(void *ctx, enum submission_status st, const char *text)
 		remember_sent(s, pn_now());
 		conn_log(s->conn, LOG_INFO, "XTND XMIT: %s", text);
 		pop_ok(s, "Message sent");
+	} else if (st == SUBMIT_TEMPFAIL) {
+		/* a fault of ours (the disk, the store): the reason names
+		 * files and is the admin's; the user learns to try again */
+		conn_log(s->conn, LOG_NOTICE, "XTND XMIT refused: %s", text);
+		pop_err(s, "[SYS/TEMP] Temporary failure, the message was not "
+			"sent: try again later");
 	} else {
 		conn_log(s->conn, LOG_NOTICE, "XTND XMIT refused: %s", text);
-		pop_err(s, "%s%s", st == SUBMIT_TEMPFAIL ? "[SYS/TEMP] " : "", text);
+		pop_err(s, "%s", text);
 	}
 	submission_free(&s->xmit);
 	conn_release(s->conn);

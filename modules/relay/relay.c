@@ -130,21 +130,24 @@ void relay_job_part_done(struct relay_job *job)
 		if (r->state != QUEUE_RCPT_PENDING)
 			continue;
 		if (now >= job->e.created + relay.set->max_queue_time) {
-			/* retried long enough: the last reason goes into the
-			 * bounce (RFC 3463 4.4.7: delivery time expired) */
-			char text[QUEUE_REPLY_MAX + 64];
-			char mta[QUEUE_REMOTE_MTA_MAX + 1];
+			/* retried long enough.  The last reply stays as it
+			 * was given, which is what the bounce quotes; its
+			 * status says the time ran out (RFC 3463 4.4.7,
+			 * bounce.c) */
+			char last[QUEUE_REPLY_MAX + 64] = "";
 
-			snprintf(text, sizeof(text), "not delivered for %u s, giving up%s%s",
-				 relay.set->max_queue_time, r->reply[0] ? "; last reply: " : "",
-				 r->reply);
-			snprintf(mta, sizeof(mta), "%s", r->remote_mta);
-			relay_rcpt_reply(job, i, mta[0] ? mta : NULL, r->reply_code,
-					 "4.4.7", text);
+			if (r->reply_code != 0)
+				snprintf(last, sizeof(last), "%u %s%s%s", r->reply_code,
+					 r->enhanced, r->enhanced[0] ? " " : "", r->reply);
+			else
+				snprintf(last, sizeof(last), "%s", r->reply);
 			r->state = QUEUE_RCPT_FAILED;
 			job->newly_failed[i] = true;
-			log_msg(LOG_NOTICE, "SMTP", "queue %llu: <%s> failed: %s",
-				(unsigned long long)job->e.id, r->address, text);
+			log_msg(LOG_NOTICE, "SMTP",
+				"queue %llu: <%s> failed: not delivered for %u s, giving up%s%s",
+				(unsigned long long)job->e.id, r->address,
+				relay.set->max_queue_time, last[0] ? "; last reply: " : "",
+				last);
 		}
 	}
 	for (size_t i = 0; i < job->e.rcpt_count; i++)

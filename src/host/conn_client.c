@@ -238,6 +238,20 @@ struct conn *conn_connect(const struct pn_module *mod, const char *host,
 	return c;
 }
 
+void conn_set_timeout(struct conn *c, unsigned int seconds)
+{
+	ev_tstamp left;
+
+	if (c->client == NULL || c->connecting || c->dead)
+		return;
+	c->client_timeout = seconds > 0 ? seconds : 60;
+	/* on_idle reads the timeout when it fires; re-arm it for a
+	 * shorter one, so that it does not fire late */
+	left = c->last_activity + c->client_timeout - ev_now(host_loop());
+	c->idle.repeat = left > 0.001 ? left : 0.001;
+	ev_timer_again(host_loop(), &c->idle);
+}
+
 void conn_client_set_tls_done(struct conn *c, conn_tls_done_fn *done)
 {
 	c->client->tls_done = done;

@@ -108,13 +108,18 @@ void queue_bounce(const struct queue_entry *e, const bool *failed,
 
 		if (!failed[i])
 			continue;
-		/* a DSN needs a status: a reply without one gives its class
-		 * (a failure without a code is a permanent one of ours) */
-		if (r->enhanced[0] != '\0')
+		/* a DSN needs a status.  A temporary failure (class 4) fails
+		 * only when it outlasted the queue time: 4.4.7, delivery time
+		 * expired (RFC 3463), its last reply the diagnostic.  A reply
+		 * without a status gives its class (a failure without a code
+		 * is a permanent one of ours) */
+		if (r->enhanced[0] != '\0' ? r->enhanced[0] == '4' :
+		    r->reply_code >= 400 && r->reply_code < 500)
+			snprintf(status[n], sizeof(status[n]), "4.4.7");
+		else if (r->enhanced[0] != '\0')
 			snprintf(status[n], sizeof(status[n]), "%s", r->enhanced);
 		else
-			snprintf(status[n], sizeof(status[n]), "%c.0.0",
-				 r->reply_code != 0 && r->reply_code < 500 ? '4' : '5');
+			snprintf(status[n], sizeof(status[n]), "5.0.0");
 		snprintf(diag[n], sizeof(diag[n]), "%u %s%s%s", r->reply_code,
 			 r->enhanced, r->enhanced[0] ? " " : "", r->reply);
 		rcpts[n].address = r->address;

@@ -192,11 +192,13 @@ static void header_complete(struct submission *s, size_t hdr_len)
 	}
 	if (header_gen_date(s->started, date) < 0)
 		snprintf(date, sizeof(date), "Thu, 01 Jan 1970 00:00:00 +0000");
-	/* RFC 5321 4.4: the trace field of the server that took it */
+	/* RFC 5321 4.4: the trace field of the server that took it; the
+	 * client as an address literal, "[IPv6:...]" for IPv6 (4.1.3) */
 	char received[ADDRESS_MAX + IP_TEXT_MAX + 400];
 	int n = snprintf(received, sizeof(received),
-			 "Received: from [%s] (authenticated as %s)\r\n"
+			 "Received: from [%s%s] (authenticated as %s)\r\n"
 			 "\tby %s (Postern) with XTND-XMIT;\r\n\t%s\r\n",
+			 strchr(s->client_ip, ':') != NULL ? "IPv6:" : "",
 			 s->client_ip, s->sender, hostname(), date);
 
 	write_out(s, received, (size_t)n);

@@ -184,6 +184,12 @@ struct conn *conn_connect(const struct pn_module *mod, const char *host,
 			  const char *port, const struct pn_protocol *proto,
 			  void *session, unsigned int timeout,
 			  conn_connected_fn *connected, const char **error_r);
+/* A connected client connection's idle timeout from now on, in seconds
+ * (0: 60): how long the other end may take to answer, where the connect
+ * timeout was too short for that (SMTP allows minutes per reply).  It
+ * counts from the last activity.  Nothing for an accepted connection,
+ * which follows its listener's setting. */
+void conn_set_timeout(struct conn *conn, unsigned int seconds);
 /* The other end, for the log ("smtp.example.net[192.0.2.7]:587"). */
 const char *conn_peer_name(const struct conn *conn);
 
