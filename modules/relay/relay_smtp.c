@@ -49,7 +49,7 @@ struct smtp {
 	char host[256], port[8];
 	bool tls;
 	/* what EHLO announced */
-	bool ext_starttls, ext_size, ext_8bitmime, auth_plain, auth_login;
+	bool ext_starttls, ext_size, ext_8bitmime, ext_smtputf8, auth_plain, auth_login;
 	uint64_t max_size;
 	/* what is waiting for this connection, the first one being sent */
 	struct smtp_work *work, *work_tail;
@@ -184,6 +184,40 @@ static const char *reply_text(void)
 	return smtp.reply.text;
 }
 
+static bool ascii(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	}
+	return true;
+}
+
+/* Does the current message need SMTPUTF8: a sender or a recipient still
+ * to be sent that is not ASCII? */
+static bool needs_utf8(const struct relay_job *job)
+{
+	if (!ascii(job->e.sender))
+		return true;
+	for (size_t i = 0; i < job->e.rcpt_count; i++) {
+		if (job->route[i] == RCPT_REMOTE && !smtp.answered[i] &&
+		    !ascii(job->e.rcpts[i].address))
+			return true;
+	}
+	return false;
+}
+
+/* Remote recipients of the current message not answered yet. */
+static size_t remote_pending(void)
+{
+	const struct relay_job *job = current();
+	size_t n = 0;
+
+	for (size_t i = 0; i < job->e.rcpt_count; i++)
+		n += job->route[i] == RCPT_REMOTE && !smtp.answered[i];
+	return n;
+}
+
 /* Begin the current message: MAIL FROM. */
 static void start_message(void)
 {
@@ -201,6 +235,20 @@ static void start_message(void)
 		if (smtp.accepted_flag == NULL || smtp.answered == NULL) {
 			hang_up("4.3.0", "out of memory");
 			return;
+		}
+		/* RFC 6531 3.4: an address beyond ASCII goes only with
+		 * SMTPUTF8; without it the smarthost cannot take it */
+		if (!smtp.ext_smtputf8) {
+			for (size_t i = 0; i < job->e.rcpt_count; i++) {
+				if (job->route[i] == RCPT_REMOTE &&
+				    !ascii(job->e.rcpts[i].address))
+					answer(i, false, 553, "5.6.7",
+					       "the address is not ASCII and the smarthost does not offer SMTPUTF8");
+			}
+			if (remote_pending() == 0) {
+				work_done();
+				continue;
+			}
 		}
 		if (smtp.ext_size && smtp.max_size > 0 &&
 		    job->e.body_size > smtp.max_size) {
@@ -224,8 +272,9 @@ static void start_message(void)
 	if (smtp.ext_size)
 		snprintf(size, sizeof(size), " SIZE=%llu",
 			 (unsigned long long)job->e.body_size);
-	send_line("MAIL FROM:<%s>%s%s", job->e.sender, size,
-		  smtp.ext_8bitmime ? " BODY=8BITMIME" : "");
+	send_line("MAIL FROM:<%s>%s%s%s", job->e.sender, size,
+		  smtp.ext_8bitmime ? " BODY=8BITMIME" : "",
+		  smtp.ext_smtputf8 && needs_utf8(job) ? " SMTPUTF8" : "");
 	smtp.state = SMTP_MAIL;
 }
 
@@ -235,8 +284,11 @@ static void next_rcpt(void)
 {
 	struct relay_job *job = current();
 
+	/* those answered already (an address the smarthost cannot take) are
+	 * not sent */
 	while (smtp.rcpt_next < job->e.rcpt_count &&
-	       job->route[smtp.rcpt_next] != RCPT_REMOTE)
+	       (job->route[smtp.rcpt_next] != RCPT_REMOTE ||
+		smtp.answered[smtp.rcpt_next]))
 		smtp.rcpt_next++;
 	if (smtp.rcpt_next < job->e.rcpt_count) {
 		send_line("RCPT TO:<%s>", job->e.rcpts[smtp.rcpt_next].address);
@@ -367,6 +419,8 @@ static void ehlo_keyword(const char *text)
 		smtp.ext_starttls = true;
 	} else if (strcasecmp(text, "8BITMIME") == 0) {
 		smtp.ext_8bitmime = true;
+	} else if (strcasecmp(text, "SMTPUTF8") == 0) {
+		smtp.ext_smtputf8 = true;
 	} else if (strncasecmp(text, "SIZE", 4) == 0 &&
 		   (text[4] == '\0' || text[4] == ' ')) {
 		uint64_t n = 0;
@@ -401,7 +455,7 @@ static void on_tls(void *session, const char *error)
 		return;
 	}
 	smtp.tls = true;
-	smtp.ext_starttls = smtp.ext_size = smtp.ext_8bitmime = false;
+	smtp.ext_starttls = smtp.ext_size = smtp.ext_8bitmime = smtp.ext_smtputf8 = false;
 	smtp.auth_plain = smtp.auth_login = false;
 	smtp.max_size = 0;
 	/* RFC 3207 4.2: everything learnt before TLS is forgotten */
@@ -660,7 +714,7 @@ static void connect_now(void)
 		return;
 	}
 	smtp.tls = false;
-	smtp.ext_starttls = smtp.ext_size = smtp.ext_8bitmime = false;
+	smtp.ext_starttls = smtp.ext_size = smtp.ext_8bitmime = smtp.ext_smtputf8 = false;
 	smtp.auth_plain = smtp.auth_login = false;
 	smtp.max_size = 0;
 	relay_reply_init(&smtp.reply);

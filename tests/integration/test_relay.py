@@ -474,3 +474,21 @@ def test_a_utf8_address_is_never_sent_undeclared(server_factory, smarthost):
     [m] = sh.peer.wait_messages(1)
     assert m.rcpts == ["jörg@remote.test"]
     assert "SMTPUTF8" in m.mail_options, m.mail_options
+
+
+def test_a_utf8_address_bounces_where_the_smarthost_cannot_take_it(server_factory, smarthost):
+    # no SMTPUTF8 offered: the UTF-8 recipient fails at once (5.6.7) and
+    # bounces; the ASCII one in the same message is sent
+    sh = smarthost(enable_SMTPUTF8=False)
+    srv = server_factory(**relay_settings(sh))
+    reply = send(srv, "To: jörg@remote.test, bob@remote.test\r\nSubject: x\r\n\r\nx\r\n".encode())
+    assert reply == b"+OK Message sent"
+    [m] = sh.peer.wait_messages(1)
+    assert m.rcpts == ["bob@remote.test"]
+    assert "SMTPUTF8" not in m.mail_options
+    srv.wait_log("bounce sent to <jsmith@example.test>")
+    [raw] = inbox(srv)
+    _, text, [group], _ = bounce_parts(raw)
+    assert group["Status"] == "5.6.7"
+    assert "the address is not ASCII and the smarthost does not offer SMTPUTF8" in \
+        text.replace("\r\n ", " ").replace("\r\n", " ")
