@@ -82,8 +82,8 @@ enum pop_result pop_cmd_xtnd(struct pop_session *s, char *args)
 	}
 	if (lim != NULL && lim->max_per_hour > 0 &&
 	    sent_last_hour(s, pn_now()) >= lim->max_per_hour) {
-		pop_err(s, "[SYS/TEMP] At most %u messages an hour: try again later",
-			lim->max_per_hour);
+		pop_err(s, "[SYS/TEMP] At most %u message%s an hour: try again later",
+			lim->max_per_hour, lim->max_per_hour == 1 ? "" : "s");
 		return POP_DONE;
 	}
 	s->xmit = submission_new(&s->account, conn_peer_ip(s->conn), &error);

@@ -567,6 +567,18 @@ static void on_reply(void)
 		start_message();
 		return;
 	case SMTP_MAIL:
+		if (code == 530) {
+			/* RFC 4954: the smarthost wants AUTH we did not give -
+			 * the admin's to fix, so the mail waits, it does not
+			 * bounce */
+			log_msg(LOG_ERROR, "SMTP",
+				"the smarthost requires AUTH: set relay.auth_file (%s)", why);
+			answer_rest(false, 451, "4.7.0", why);
+			work_done();
+			send_line("RSET");
+			smtp.state = SMTP_RSET;
+			return;
+		}
 		if (code != 250) {
 			/* the sender refused: every recipient hears it */
 			answer_rest(true, code, enhanced, reply_text());

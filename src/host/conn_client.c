@@ -227,6 +227,9 @@ struct conn *conn_connect(const struct pn_module *mod, const char *host,
 	snprintf(cl->host, sizeof(cl->host), "%s", host);
 	snprintf(cl->port, sizeof(cl->port), "%s", port);
 	snprintf(cl->name, sizeof(cl->name), "%s:%s", host, port);
+	/* until it is connected, the log names it by the host asked for */
+	snprintf(c->peer_ip, sizeof(c->peer_ip), "%.*s", (int)sizeof(c->peer_ip) - 1,
+		 host);
 	conn_setup(c, svc, proto, -1);
 	cl->resolving = resolver_lookup(host, port, on_resolved, c);
 	if (cl->resolving == NULL) {

@@ -492,3 +492,16 @@ def test_a_utf8_address_bounces_where_the_smarthost_cannot_take_it(server_factor
     assert group["Status"] == "5.6.7"
     assert "the address is not ASCII and the smarthost does not offer SMTPUTF8" in \
         text.replace("\r\n ", " ").replace("\r\n", " ")
+
+
+def test_a_smarthost_that_wants_auth_we_lack_defers(server_factory, smarthost, certs):
+    # no relay.auth_file but the smarthost requires AUTH: 530 to MAIL is
+    # the admin's to fix - the mail waits, the user gets no bounce
+    sh = smarthost(tls=(certs.cert, certs.key), auth={AUTH_USER: AUTH_PASS})
+    srv = server_factory(**relay_settings(sh, starttls="required", tls_ca_file=str(certs.ca),
+                                          retry_schedule="1s"))
+    qid = submit(srv)
+    srv.wait_log(f"SMTP queue {qid}: attempt 2 ")
+    assert "the smarthost requires AUTH: set relay.auth_file" in srv.log()
+    assert all(state == "pending" for state, _ in rcpt_lines(srv, qid).values())
+    assert "bounce" not in srv.log() and inbox(srv) == []
