@@ -250,6 +250,13 @@ void pop_login(struct pop_session *s, const struct account *account,
 	}
 	if (pop_open_mailbox(s, account, mailbox, view, who) < 0)
 		return;
+	/* only a login that worked starts the LOGIN-DELAY wait */
+	if (pop_login_record(account, &s->policy, &error) < 0) {
+		conn_log(s->conn, LOG_ERROR, "login of %s: %s", who, error);
+		mailbox_snapshot_free(&s->mbox.snap);
+		pop_err(s, "[SYS/TEMP] Temporary problem, try again later");
+		return;
+	}
 	snap = s->mbox.snap;
 	s->deleted = calloc(snap->count ? snap->count : 1, 1);
 	if (s->deleted == NULL) {

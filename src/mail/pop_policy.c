@@ -1,5 +1,6 @@
 /* pop_policy.c - the provider's POP policies as a POP session needs them
- * (module API pop_policy_for, pop_login_gate): SPEC.md 3 and 6. */
+ * (module API pop_policy_for, pop_login_gate, pop_login_record): SPEC.md 3
+ * and 6. */
 #include "build-config.h"
 
 #include <stdio.h>
@@ -118,9 +119,14 @@ enum pop_gate pop_login_gate(const struct account *a, struct pop_policy *p_r,
 		snprintf(text_r, size, "%s", alert.text);
 		return POP_GATE_ALERT;
 	}
-	if (p_r->login_delay > 0 &&
-	    policy_record_time(a->domain, a->name, POLICY_KEY_POP_LAST_LOGIN_MS, now,
-			       error_r) < 0)
-		return POP_GATE_TEMPFAIL;
 	return POP_GATE_OK;
+}
+
+int pop_login_record(const struct account *a, const struct pop_policy *p,
+		     const char **error_r)
+{
+	if (p->login_delay == 0)
+		return 0;
+	return policy_record_time(a->domain, a->name, POLICY_KEY_POP_LAST_LOGIN_MS,
+				  now_ms(), error_r);
 }
