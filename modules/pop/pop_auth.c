@@ -189,9 +189,12 @@ static int pop_open_mailbox(struct pop_session *s, const struct account *account
 			return -1;
 		}
 		/* EXPIRE: retrieved mail older than the policy's days goes
-		 * before the session sees it (only in the user's own mailboxes) */
+		 * before the session sees it (only in the user's own mailboxes,
+		 * and never in the pop_delete archive, kept on purpose) */
 		if (pass > 0 || s->policy.expire_days < 0 ||
-		    s->mbox.owner.id != account->id)
+		    s->mbox.owner.id != account->id ||
+		    (s->policy.delete_mode == POP_DELETE_ARCHIVE &&
+		     strcmp(s->mbox.name, s->policy.archive) == 0))
 			return 0;
 		if (mailbox_expire(s->mbox.snap->mailbox_id,
 				   (uint64_t)pn_now() - (uint64_t)s->policy.expire_days * 86400,
