@@ -189,9 +189,12 @@ static int pop_open_mailbox(struct pop_session *s, const struct account *account
 			return -1;
 		}
 		/* EXPIRE: retrieved mail older than the policy's days goes
-		 * before the session sees it (only in the user's own mailboxes) */
+		 * before the session sees it (only in the user's own mailboxes,
+		 * and never in the pop_delete archive, kept on purpose) */
 		if (pass > 0 || s->policy.expire_days < 0 ||
-		    s->mbox.owner.id != account->id)
+		    s->mbox.owner.id != account->id ||
+		    (s->policy.delete_mode == POP_DELETE_ARCHIVE &&
+		     strcmp(s->mbox.name, s->policy.archive) == 0))
 			return 0;
 		if (mailbox_expire(s->mbox.snap->mailbox_id,
 				   (uint64_t)pn_now() - (uint64_t)s->policy.expire_days * 86400,
@@ -250,6 +253,13 @@ void pop_login(struct pop_session *s, const struct account *account,
 	}
 	if (pop_open_mailbox(s, account, mailbox, view, who) < 0)
 		return;
+	/* only a login that worked starts the LOGIN-DELAY wait */
+	if (pop_login_record(account, &s->policy, &error) < 0) {
+		conn_log(s->conn, LOG_ERROR, "login of %s: %s", who, error);
+		mailbox_snapshot_free(&s->mbox.snap);
+		pop_err(s, "[SYS/TEMP] Temporary problem, try again later");
+		return;
+	}
 	snap = s->mbox.snap;
 	s->deleted = calloc(snap->count ? snap->count : 1, 1);
 	if (s->deleted == NULL) {

@@ -257,11 +257,19 @@ enum pop_result pop_cmd_rset(struct pop_session *s, char *args)
 
 enum pop_result pop_cmd_quit(struct pop_session *s, char *args)
 {
+	struct pop_policy policy = s->policy;
 	uint32_t *uids;
 	size_t removed = 0, k = 0;
 	const char *error;
 
 	(void)args;
+	/* DELE in the archive mailbox itself (opened as "Archive#user"): there
+	 * is nowhere further to move the message, so it goes; moving it into
+	 * itself could never succeed and QUIT would fail at every attempt.
+	 * The archive is always the opened mailbox's owner's. */
+	if (policy.delete_mode == POP_DELETE_ARCHIVE &&
+	    strcmp(s->mbox.name, policy.archive) == 0)
+		policy.delete_mode = POP_DELETE_REMOVE;
 	conn_close_after_flush(s->conn);
 	if (s->deleted_count == 0) {
 		pop_ok(s, "Bye");
@@ -278,7 +286,7 @@ enum pop_result pop_cmd_quit(struct pop_session *s, char *args)
 	}
 	/* UPDATE state: one atomic transaction, what pop_delete says for
 	 * every marked message; ones already gone are skipped */
-	if (mailbox_pop_quit(&s->mbox, uids, k, &s->policy, &removed, &error) < 0) {
+	if (mailbox_pop_quit(&s->mbox, uids, k, &policy, &removed, &error) < 0) {
 		conn_log(s->conn, LOG_ERROR, "QUIT: cannot remove messages: %s", error);
 		pop_err(s, "[SYS/TEMP] Cannot remove messages, none were removed");
 	} else {
@@ -288,11 +296,11 @@ enum pop_result pop_cmd_quit(struct pop_session *s, char *args)
 			[POP_DELETE_MARK_READ] = "marked read",
 			[POP_DELETE_ARCHIVE] = "archived",
 		};
-		const char *what = done[s->policy.delete_mode];
+		const char *what = done[policy.delete_mode];
 
-		if (s->policy.delete_mode == POP_DELETE_ARCHIVE)
+		if (policy.delete_mode == POP_DELETE_ARCHIVE)
 			conn_log(s->conn, LOG_INFO, "QUIT: %s %zu of %zu marked messages into %s",
-				 what, removed, k, s->policy.archive);
+				 what, removed, k, policy.archive);
 		else
 			conn_log(s->conn, LOG_INFO, "QUIT: %s %zu of %zu marked messages",
 				 what, removed, k);

@@ -21,31 +21,44 @@ struct target {
 	char account[ACCOUNT_NAME_MAX + 1];
 };
 
-/* --domain D / --account A at argv[*i]; 0, 1 (not an option), or an exit
- * code with the message printed. */
-static int parse_target(int argc, char **argv, int *i, struct target *t)
+/* --domain D / --account A at argv[*i]: *i moves past it and *given_r is
+ * set; no option there: nothing changes.  0, or an exit code with the
+ * message printed (an exit code is never 0, so a failed look-up cannot be
+ * taken for "no option" and the words posted as the text). */
+static int parse_target(int argc, char **argv, int *i, struct target *t,
+			bool *given_r, const char *usage)
 {
 	const char *error;
 
-	if (*i >= argc)
-		return 1;
-	if (strcmp(argv[*i], "--domain") == 0 && *i + 1 < argc) {
+	*given_r = false;
+	if (*i >= argc ||
+	    (strcmp(argv[*i], "--domain") != 0 && strcmp(argv[*i], "--account") != 0))
+		return 0;
+	if (*i + 1 >= argc)
+		return ctl_error(EX_USAGE, "%s", usage);
+	if (strcmp(argv[*i], "--domain") == 0) {
 		int ret = ctl_find_domain(argv[*i + 1], t->domain);
 
 		if (ret != 0)
 			return ret;
 		t->scope = ALERT_DOMAIN;
-		*i += 2;
-		return 0;
-	}
-	if (strcmp(argv[*i], "--account") == 0 && *i + 1 < argc) {
+	} else {
+		struct account a;
+		bool found;
+
 		if (account_resolve(argv[*i + 1], NULL, t->account, t->domain, &error) < 0)
 			return ctl_error(EX_DATAERR, "%s", error);
+		if (store_account_get(t->account, t->domain, &a, NULL, 0, &found,
+				      &error) < 0)
+			return ctl_error(EX_TEMPFAIL, "%s", error);
+		if (!found)
+			return ctl_error(EX_NOUSER, "no such account: %s@%s", t->account,
+					 t->domain);
 		t->scope = ALERT_ACCOUNT;
-		*i += 2;
-		return 0;
 	}
-	return 1;
+	*i += 2;
+	*given_r = true;
+	return 0;
 }
 
 static void describe(const struct target *t, char *buf, size_t size)
@@ -71,8 +84,9 @@ int ctl_alert_post(int argc, char **argv)
 	uint64_t id;
 	int i = 0, ret;
 	size_t len = 0;
+	bool given;
 
-	if ((ret = parse_target(argc, argv, &i, &t)) > 1 || ret < 0)
+	if ((ret = parse_target(argc, argv, &i, &t, &given, ALERT_POST_USAGE)) != 0)
 		return ret;
 	if (i >= argc)
 		return ctl_error(EX_USAGE, ALERT_POST_USAGE);
@@ -119,13 +133,13 @@ int ctl_alert_list(int argc, char **argv)
 	struct target t = { ALERT_SERVER, "", "" };
 	const char *error;
 	int i = 0, ret;
+	bool given;
 
-	ret = parse_target(argc, argv, &i, &t);
-	if (ret > 1 || ret < 0)
+	if ((ret = parse_target(argc, argv, &i, &t, &given, ALERT_LIST_USAGE)) != 0)
 		return ret;
 	if (i != argc)
 		return ctl_error(EX_USAGE, ALERT_LIST_USAGE);
-	if (store_alert_list(ret == 0 ? (int)t.scope : -1, t.domain, t.account,
+	if (store_alert_list(given ? (int)t.scope : -1, t.domain, t.account,
 			     print_alert, NULL, &error) < 0)
 		return ctl_error(EX_TEMPFAIL, "%s", error);
 	return 0;

@@ -60,12 +60,18 @@ struct expire_mailboxes {
 	size_t count, alloc;
 	size_t removed;
 	int ret;
+	const char *archive;	/* pop_delete=archive:NAME, or NULL */
 };
 
-/* Inside the listing's read transaction: only note the ids. */
+/* Inside the listing's read transaction: only note the ids.  The
+ * archive is kept: it holds what the user deleted over POP, Seen and old
+ * as it is, on purpose - EXPIRE is about mail left where POP reads it. */
 static void note_mailbox(const struct mailbox_stat *st, void *ctx)
 {
 	struct expire_mailboxes *m = ctx;
+
+	if (m->archive != NULL && strcmp(st->name, m->archive) == 0)
+		return;
 
 	if (m->count == m->alloc) {
 		m->alloc = m->alloc ? m->alloc * 2 : 16;
@@ -78,7 +84,7 @@ static void note_mailbox(const struct mailbox_stat *st, void *ctx)
 static void expire_account(const struct account *a, void *ctx)
 {
 	struct expire_run *r = ctx;
-	struct expire_mailboxes m = { NULL, 0, 0, 0, 0 };
+	struct expire_mailboxes m = { NULL, 0, 0, 0, 0, NULL };
 	struct pop_policy p;
 	const char *error;
 	uint64_t cutoff;
@@ -90,6 +96,8 @@ static void expire_account(const struct account *a, void *ctx)
 	if (p.expire_days < 0)
 		return;
 	cutoff = r->now - (uint64_t)p.expire_days * 86400;
+	if (p.delete_mode == POP_DELETE_ARCHIVE)
+		m.archive = p.archive;
 	if (store_mailbox_list(a, note_mailbox, &m, &error) < 0) {
 		r->ret = ctl_error(EX_TEMPFAIL, "%s@%s: %s", a->name, a->domain, error);
 		free(m.ids);

@@ -198,8 +198,8 @@ static void take(enum setting_level level, const char *key, const char *value,
 		(void)str_to_uint64(value, &t);
 		if (strcmp(key, POLICY_KEY_POP_ENABLED_AT) == 0)
 			c->p->pop_enabled_at = t;
-		else if (strcmp(key, POLICY_KEY_POP_LAST_LOGIN) == 0)
-			c->p->pop_last_login = t;
+		else if (strcmp(key, POLICY_KEY_POP_LAST_LOGIN_MS) == 0)
+			c->p->pop_last_login_ms = t;
 		return;
 	}
 	/* a key this version does not know, or a value it cannot read (an
@@ -226,7 +226,7 @@ int policy_load(const char *domain, const char *account, struct policy *p_r,
 		snprintf(p_r->value[i], sizeof(p_r->value[i]), "%s", defs[i].def);
 		p_r->from[i] = POLICY_FROM_DEFAULT;
 	}
-	p_r->pop_enabled_at = p_r->pop_last_login = 0;
+	p_r->pop_enabled_at = p_r->pop_last_login_ms = 0;
 	return store_settings_for(domain, account, take, &c, error_r);
 }
 

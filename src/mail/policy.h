@@ -39,8 +39,10 @@ struct policy {
 	char value[POLICY_COUNT][SETTING_VALUE_MAX + 1];
 	enum policy_source from[POLICY_COUNT];
 	/* what the server recorded for the account (0: nothing): when POP
-	 * was last enabled for it, when it last logged in over POP */
-	uint64_t pop_enabled_at, pop_last_login;
+	 * was last enabled for it (unix seconds), when it last logged in over
+	 * POP (unix milliseconds: LOGIN-DELAY counts whole seconds from the
+	 * login itself, not from the start of its second) */
+	uint64_t pop_enabled_at, pop_last_login_ms;
 };
 
 /* The names of the policies, for messages: "pop, xmit, ...". */
@@ -48,7 +50,7 @@ const char *policy_names(void);
 
 /* The server's own records among the settings (not policies). */
 #define POLICY_KEY_POP_ENABLED_AT "_pop_enabled_at"
-#define POLICY_KEY_POP_LAST_LOGIN "_pop_last_login"
+#define POLICY_KEY_POP_LAST_LOGIN_MS "_pop_last_login_ms"
 /* Record a time for an account. */
 int policy_record_time(const char *domain, const char *account,
 		       const char *key, uint64_t t, const char **error_r);

@@ -1,5 +1,6 @@
 /* pop_policy.c - the provider's POP policies as a POP session needs them
- * (module API pop_policy_for, pop_login_gate): SPEC.md 3 and 6. */
+ * (module API pop_policy_for, pop_login_gate, pop_login_record): SPEC.md 3
+ * and 6. */
 #include "build-config.h"
 
 #include <stdio.h>
@@ -68,10 +69,18 @@ static int enabled_since(const struct account *a, const struct policy *p,
 	return 0;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 enum pop_gate pop_login_gate(const struct account *a, struct pop_policy *p_r,
 			     char *text_r, size_t size, const char **error_r)
 {
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = now_ms(), last, delay;
 	struct policy p;
 	struct alert alert;
 	bool found;
@@ -89,11 +98,15 @@ enum pop_gate pop_login_gate(const struct account *a, struct pop_policy *p_r,
 	if (strcmp(p.value[POLICY_POP_FROM], "enable-time") == 0 &&
 	    enabled_since(a, &p, &p_r->visible_since, error_r) < 0)
 		return POP_GATE_TEMPFAIL;
-	if (p_r->login_delay > 0 && p.pop_last_login != 0 &&
-	    now < p.pop_last_login + p_r->login_delay) {
+	/* in milliseconds: with whole seconds a login late in its second
+	 * made the next one wait only a little over login_delay - 1 s.  A
+	 * clock that went back (now < last) locks nobody out. */
+	last = p.pop_last_login_ms;
+	delay = (uint64_t)p_r->login_delay * 1000;
+	if (delay > 0 && last != 0 && now >= last && now - last < delay) {
 		snprintf(text_r, size, "Logged in %llu s ago; wait %llu s more (LOGIN-DELAY %u)",
-			 (unsigned long long)(now - p.pop_last_login),
-			 (unsigned long long)(p.pop_last_login + p_r->login_delay - now),
+			 (unsigned long long)((now - last) / 1000),
+			 (unsigned long long)((last + delay - now + 999) / 1000),
 			 p_r->login_delay);
 		return POP_GATE_TOO_SOON;
 	}
@@ -106,9 +119,14 @@ enum pop_gate pop_login_gate(const struct account *a, struct pop_policy *p_r,
 		snprintf(text_r, size, "%s", alert.text);
 		return POP_GATE_ALERT;
 	}
-	if (p_r->login_delay > 0 &&
-	    policy_record_time(a->domain, a->name, POLICY_KEY_POP_LAST_LOGIN, now,
-			       error_r) < 0)
-		return POP_GATE_TEMPFAIL;
 	return POP_GATE_OK;
+}
+
+int pop_login_record(const struct account *a, const struct pop_policy *p,
+		     const char **error_r)
+{
+	if (p->login_delay == 0)
+		return 0;
+	return policy_record_time(a->domain, a->name, POLICY_KEY_POP_LAST_LOGIN_MS,
+				  now_ms(), error_r);
 }

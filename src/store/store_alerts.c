@@ -281,8 +281,10 @@ int store_alert_list(int scope_filter, const char *domain, const char *account,
 	int ret = store_read(list_txn, &c, error_r);
 
 	if (ret == 0) {
-		/* in posting order, whatever the scope */
-		qsort(c.list, c.count, sizeof(*c.list), by_id);
+		/* in posting order, whatever the scope (no alert: no list,
+		 * and qsort must not be given NULL) */
+		if (c.count > 1)
+			qsort(c.list, c.count, sizeof(*c.list), by_id);
 		for (size_t i = 0; i < c.count; i++)
 			cb(&c.list[i], ctx);
 	}

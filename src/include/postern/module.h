@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 11
+#define POSTERN_MODULE_ABI 12
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -437,7 +437,7 @@ int pop_policy_for(const char *domain, const char *account,
 		   struct pop_policy *p_r, const char **error_r);
 
 enum pop_gate {
-	POP_GATE_OK,		/* the login goes on; it was recorded */
+	POP_GATE_OK,		/* the login goes on (pop_login_record) */
 	POP_GATE_DISABLED,	/* pop = no for the server, domain or account */
 	POP_GATE_TOO_SOON,	/* LOGIN-DELAY: text_r says how long */
 	POP_GATE_ALERT,		/* an alert: text_r is its text, now shown */
@@ -447,10 +447,15 @@ enum pop_gate {
 /* After the credentials of a POP login were accepted: the service switch,
  * LOGIN-DELAY, then the admin's alerts, oldest first (SPEC.md 3).
  * text_r (size octets) gets what to tell the client on a refusal; with OK
- * the login time is recorded and *p_r holds the account's policies. */
+ * *p_r holds the account's policies. */
 enum pop_gate pop_login_gate(const struct account *account,
 			     struct pop_policy *p_r, char *text_r, size_t size,
 			     const char **error_r);
+/* The login went through (its mailbox is open): note the time for
+ * LOGIN-DELAY.  Only then - a login refused later, say for a mailbox
+ * that does not exist, is no login and must not restart the wait. */
+int pop_login_record(const struct account *account, const struct pop_policy *p,
+		     const char **error_r);
 
 /* QUIT: the messages marked with DELE go as pop_delete says, in one
  * transaction; ones another session removed meanwhile are skipped.
