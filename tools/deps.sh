@@ -3,7 +3,8 @@
 
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
   libssl-dev libev-dev libsasl2-dev libsasl2-modules liblmdb-dev
-  libcrypt-dev libinih-dev libgmime-3.0-dev openssl"
+  libcrypt-dev libinih-dev libgmime-3.0-dev libjansson-dev libmicrohttpd-dev
+  openssl"
 TEST_PACKAGES="check python3 python3-pytest python3-lmdb python3-aiosmtpd curl fetchmail mpop swaks lmdb-utils fail2ban iproute2
   postfix"
 

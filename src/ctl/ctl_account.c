@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin/admin_role.h"
 #include "ctl/ctl.h"
 #include "mail/policy.h"
 #include "lib/strnum.h"
@@ -106,9 +107,10 @@ int ctl_account_list(int argc, char **argv)
 	return 0;
 }
 
-#define ACCOUNT_SET_USAGE "usage: account set ADDRESS admin=yes|no quota=SIZE|none POLICY=VALUE..."
+#define ACCOUNT_SET_USAGE "usage: account set ADDRESS admin=yes|no quota=SIZE|none webadmin=none|domain|server POLICY=VALUE..."
 
-/* account set ADDRESS key=value...: the admin right, the quota, policies. */
+/* account set ADDRESS key=value...: the admin right, the quota, the web
+ * admin right, policies. */
 int ctl_account_set(int argc, char **argv)
 {
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
@@ -135,6 +137,19 @@ int ctl_account_set(int argc, char **argv)
 			printf("%s: quota=%s\n", argv[0], quota ? v : "none");
 			continue;
 		}
+		if (strncmp(argv[i], "webadmin=", 9) == 0) {
+			enum admin_role role;
+			struct account a;
+
+			if (admin_role_parse(argv[i] + 9, &role, &error) < 0)
+				return ctl_error(EX_USAGE, "account set: %s", error);
+			if (account_find(argv[0], &a, &error) < 0)
+				return ctl_error(EX_NOUSER, "%s", error);
+			if (admin_role_set(a.domain, a.name, role, &error) < 0)
+				return ctl_error(1, "%s", error);
+			printf("%s: webadmin=%s\n", argv[0], admin_role_name(role));
+			continue;
+		}
 		if (strcmp(argv[i], "admin=yes") == 0) {
 			admin = true;
 		} else if (strcmp(argv[i], "admin=no") == 0) {
@@ -144,7 +159,7 @@ int ctl_account_set(int argc, char **argv)
 
 			if (ret == CTL_NOT_A_POLICY)
 				return ctl_error(EX_USAGE,
-						 "account set: unknown setting '%s' (known: admin=yes|no, quota=SIZE|none, %s)",
+						 "account set: unknown setting '%s' (known: admin=yes|no, quota=SIZE|none, webadmin=none|domain|server, %s)",
 						 argv[i], policy_names());
 			if (ret != 0)
 				return ret;
@@ -163,6 +178,7 @@ int ctl_account_show(int argc, char **argv)
 	char name[ACCOUNT_NAME_MAX + 1], domain[ACCOUNT_NAME_MAX + 1];
 	struct account_info info;
 	struct account account;
+	enum admin_role role;
 	const char *error;
 	bool found;
 
@@ -176,6 +192,9 @@ int ctl_account_show(int argc, char **argv)
 		return ctl_error(EX_NOUSER, "no such account: %s@%s", name, domain);
 	printf("account %s@%s\n", account.name, account.domain);
 	printf("admin %s\n", info.flags & ACCOUNT_ADMIN ? "yes" : "no");
+	if (admin_role_get(account.domain, account.name, &role, &error) < 0)
+		return ctl_error(EX_TEMPFAIL, "%s", error);
+	printf("webadmin %s\n", admin_role_name(role));
 	if (info.quota)
 		printf("quota %llu\n", (unsigned long long)info.quota);
 	else

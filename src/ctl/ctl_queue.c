@@ -61,38 +61,20 @@ static void utc_text(uint64_t t, char *buf, size_t size)
 		snprintf(buf, size, "-");
 }
 
-static bool has_reply(const struct queue_rcpt *r)
-{
-	return r->reply_code != 0 || r->reply[0] != '\0';
-}
-
-/* "451 4.4.1 Connection timed out", our own reason as it is, or "-" when
- * there is none yet. */
+/* The last reply, or "-" when there is none yet. */
 static void reply_text(const struct queue_rcpt *r, char *buf, size_t size)
 {
-	if (!has_reply(r))
+	queue_rcpt_reply_text(r, buf, size);
+	if (buf[0] == '\0')
 		snprintf(buf, size, "-");
-	else if (r->reply_code == 0)
-		snprintf(buf, size, "%s", r->reply);
-	else
-		snprintf(buf, size, "%u%s%s%s%s", r->reply_code,
-			 r->enhanced[0] ? " " : "", r->enhanced,
-			 r->reply[0] ? " " : "", r->reply);
 }
 
 /* The reply about the pending recipient tried last, cut to fit a line. */
 static void last_error(const struct queue_entry *e, char *buf, size_t size)
 {
-	const struct queue_rcpt *last = NULL;
+	const struct queue_rcpt *last = queue_entry_last_problem(e);
 	char text[QUEUE_REPLY_MAX + 32];
 
-	for (size_t i = 0; i < e->rcpt_count; i++) {
-		const struct queue_rcpt *r = &e->rcpts[i];
-
-		if (r->state == QUEUE_RCPT_PENDING && has_reply(r) &&
-		    (last == NULL || r->last_attempt >= last->last_attempt))
-			last = r;
-	}
 	if (last == NULL) {
 		snprintf(buf, size, "-");
 		return;

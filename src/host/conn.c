@@ -30,6 +30,7 @@
 #include "host/login.h"
 #include "host/sasl.h"
 #include "host/service.h"
+#include "host/stats.h"
 #include "lib/buf.h"
 #include "lib/dotstuff.h"
 #include "lib/linereader.h"
@@ -513,6 +514,7 @@ void conn_destroy(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	svc->active--;
+	stats_conn(svc->index, -1);
 	total_conns--;
 	if (c->limit_key[0] != '\0')
 		service_ip_add(svc, c->limit_key, -1);
@@ -746,6 +748,7 @@ void conn_setup(struct conn *c, struct service *svc,
 		svc->conns->prev = c;
 	svc->conns = c;
 	svc->active++;
+	stats_conn(svc->index, 1);
 	total_conns++;
 	ev_timer_again(loop, &c->idle);
 }

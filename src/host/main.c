@@ -19,9 +19,11 @@
 #include "host/auth_penalty.h"
 #include "mail/auth_cache.h"
 #include "host/sasl.h"
+#include "host/stats.h"
 #include "host/tls.h"
 #include "host/delivery_pool.h"
 #include "host/resolver.h"
+#include "host/runtime_settings.h"
 #include "host/tls_client.h"
 #include "host/verify_pool.h"
 #include "host/workers.h"
@@ -79,14 +81,39 @@ static void usage(FILE *out)
 }
 
 /* Read the file and overrides into a config and core settings. */
-static struct config *read_config(struct core_settings *set,
-				  struct tls_settings *tls,
-				  struct auth_settings *auth, const char **error_r)
+/* postern.conf, then data_dir/settings.conf (the web admin's), then
+ * -o; extra (the web admin's change being checked) on top of all. */
+static struct config *read_config_with(struct core_settings *set,
+				       struct tls_settings *tls,
+				       struct auth_settings *auth,
+				       const char *const *extra, size_t n_extra,
+				       const char **error_r)
 {
 	struct config *cfg = config_new();
+	struct core_settings where;
 
 	if (config_read_file(cfg, config_path, false, error_r) < 0)
 		goto fail;
+	for (size_t i = 0; i < n_overrides; i++) {
+		if (config_add_override(cfg, overrides[i], error_r) < 0)
+			goto fail;
+	}
+	/* data_dir is known only now; settings.conf goes in before -o */
+	memset(&where, 0, sizeof(where));
+	if (core_settings_load(cfg, &where, error_r) < 0)
+		goto fail;
+	config_free(&cfg);
+	cfg = config_new();
+	if (config_read_file(cfg, config_path, false, error_r) < 0 ||
+	    runtime_settings_read(cfg, where.data_dir, error_r) < 0) {
+		core_settings_free(&where);
+		goto fail;
+	}
+	core_settings_free(&where);
+	for (size_t i = 0; i < n_extra; i++) {
+		if (config_add_override_from(cfg, extra[i], RUNTIME_CHANGE_ORIGIN, error_r) < 0)
+			goto fail;
+	}
 	for (size_t i = 0; i < n_overrides; i++) {
 		if (config_add_override(cfg, overrides[i], error_r) < 0)
 			goto fail;
@@ -99,6 +126,50 @@ static struct config *read_config(struct core_settings *set,
 fail:
 	config_free(&cfg);
 	return NULL;
+}
+
+static struct config *read_config(struct core_settings *set,
+				  struct tls_settings *tls,
+				  struct auth_settings *auth, const char **error_r)
+{
+	return read_config_with(set, tls, auth, NULL, 0, error_r);
+}
+
+/* The web admin's check of a change: the whole configuration as a reload
+ * would take it (runtime_settings.h). */
+static struct config *build_checked(const char *const *extra, size_t n,
+				    const char **error_r)
+{
+	struct core_settings fresh;
+	struct tls_settings fresh_tls;
+	struct auth_settings fresh_auth;
+	struct tls_contexts *tls_new = NULL;
+	struct config *cfg;
+
+	memset(&fresh, 0, sizeof(fresh));
+	memset(&fresh_tls, 0, sizeof(fresh_tls));
+	memset(&fresh_auth, 0, sizeof(fresh_auth));
+	cfg = read_config_with(&fresh, &fresh_tls, &fresh_auth, extra, n, error_r);
+	if (cfg != NULL && (tls_prepare(&fresh_tls, &tls_new, error_r) < 0 ||
+			    modules_reload_check(cfg, error_r) < 0 ||
+			    config_check_unused(cfg, NULL, error_r) < 0))
+		config_free(&cfg);
+	tls_discard(tls_new);
+	if (fresh.data_dir != NULL)
+		core_settings_free(&fresh);
+	tls_settings_free(&fresh_tls);
+	auth_settings_free(&fresh_auth);
+	return cfg;
+}
+
+/* Reload every serving process: with workers the master passes SIGHUP
+ * on; alone, this process takes it from its own signal watcher. */
+static void request_reload(void)
+{
+	if (nworkers > 1 && host_worker() > 0)
+		kill(getppid(), SIGHUP);
+	else
+		kill(getpid(), SIGHUP);
 }
 
 static void apply_log_settings(const struct core_settings *set)
@@ -407,6 +478,7 @@ int main(int argc, char **argv)
 		return exit_cleanly(1);
 	}
 	core_settings_set_current(&settings);
+	runtime_settings_hooks(build_checked, request_reload);
 	if (modules_load(&settings, cfg, &error) < 0 ||
 	    config_check_unused(cfg, NULL, &error) < 0) {
 		fprintf(stderr, "posternd: %s\n", error);
@@ -447,7 +519,8 @@ int main(int argc, char **argv)
 	 * with `user`, it is opened only after the drop */
 	bool dropping = settings.user[0] != '\0' && geteuid() == 0;
 
-	if (tls_configure(&tls_set, &error) < 0 ||
+	if (stats_init(&error) < 0 ||
+	    tls_configure(&tls_set, &error) < 0 ||
 	    sasl_global_init(&auth_set, &error) < 0 ||
 	    (!dropping && store_open(settings.data_dir, &error) < 0) ||
 	    modules_start(&error) < 0) {

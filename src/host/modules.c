@@ -11,6 +11,7 @@
 #include "host/conn.h"
 #include "host/modules.h"
 #include "host/service.h"
+#include "host/stats.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -89,6 +90,10 @@ int modules_load(const struct core_settings *set, struct config *cfg,
 		struct loaded *l;
 		void *h;
 
+		if (i >= STATS_SERVICES_MAX) {
+			*error_r = fail("modules: at most %d modules", STATS_SERVICES_MAX);
+			return -1;
+		}
 		if (!valid_module_name(name)) {
 			*error_r = fail("modules: '%s' is not a module name", name);
 			return -1;
@@ -121,6 +126,7 @@ int modules_load(const struct core_settings *set, struct config *cfg,
 		l->mod = mod;
 		l->svc.mod = mod;
 		l->svc.settings = xcalloc(1, mod->settings_size);
+		l->svc.index = (unsigned int)i;
 		l->next = loaded;
 		loaded = l;
 		if (fill_settings(mod, cfg, l->svc.settings, error_r) < 0)
@@ -217,6 +223,30 @@ struct service *modules_service(const struct pn_module *mod)
 			return &l->svc;
 	}
 	return NULL;
+}
+
+const char *modules_setting_default(const char *section, const char *key)
+{
+	for (struct loaded *l = loaded; l != NULL; l = l->next) {
+		if (strcmp(l->mod->name, section) == 0)
+			return setting_default(l->mod->settings, key);
+	}
+	return NULL;
+}
+
+void modules_each(modules_each_fn *fn, void *ctx)
+{
+	size_t n = 0;
+
+	for (struct loaded *l = loaded; l != NULL; l = l->next)
+		n++;
+	/* in the order of `modules` (the list is built backwards) */
+	for (size_t i = 0; i < n; i++) {
+		for (struct loaded *l = loaded; l != NULL; l = l->next) {
+			if (l->svc.index == i)
+				fn(l->mod, &l->svc, ctx);
+		}
+	}
 }
 
 void modules_serve(void)

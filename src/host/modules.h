@@ -25,6 +25,13 @@ int modules_reload(struct config *cfg, const char **error_r);
 /* The service (connections, log tag) of a loaded module, or NULL. */
 struct pn_module;
 struct service *modules_service(const struct pn_module *mod);
+/* The default of a loaded module's setting ([section] is its name), or
+ * NULL. */
+const char *modules_setting_default(const char *section, const char *key);
+/* Every loaded module with its service, in the order of `modules`. */
+typedef void modules_each_fn(const struct pn_module *mod,
+			     const struct service *svc, void *ctx);
+void modules_each(modules_each_fn *fn, void *ctx);
 /* Background work: serve() of every module that has it (in the one
  * process that does it), and stop() at shutdown. */
 void modules_serve(void);

@@ -334,20 +334,17 @@ static int open_unix_listener(struct service *svc, const char *path, bool tls,
 	return 0;
 }
 
-static int open_listener(struct service *svc, const char *text, bool tls,
-			 const char **error_r)
+int pn_listen_tcp(const char *setting, const char *text, const char **error_r)
 {
 	static char err[512];
 	struct addrinfo hints, *ai = NULL;
 	char host[128], port[16];
 	int fd = -1, one = 1, rc;
 
-	if (text[0] == '/')
-		return open_unix_listener(svc, text, tls, error_r);
 	if (parse_address(text, host, sizeof(host), port, sizeof(port)) < 0) {
 		snprintf(err, sizeof(err),
-			 "%s.listen: '%s' is not address:port (like 127.0.0.1:110 or [::1]:110) or a socket path",
-			 svc->mod->name, text);
+			 "%s: '%s' is not address:port (like 127.0.0.1:110 or [::1]:110)%s",
+			 setting, text, strstr(setting, ".listen") ? " or a socket path" : "");
 		*error_r = err;
 		return -1;
 	}
@@ -357,8 +354,7 @@ static int open_listener(struct service *svc, const char *text, bool tls,
 	hints.ai_family = strcmp(host, "*") == 0 ? AF_INET6 : AF_UNSPEC;
 	rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port, &hints, &ai);
 	if (rc != 0) {
-		snprintf(err, sizeof(err), "%s.listen: '%s': %s", svc->mod->name,
-			 text, gai_strerror(rc));
+		snprintf(err, sizeof(err), "%s: '%s': %s", setting, text, gai_strerror(rc));
 		*error_r = err;
 		return -1;
 	}
@@ -387,6 +383,21 @@ static int open_listener(struct service *svc, const char *text, bool tls,
 		return -1;
 	}
 	freeaddrinfo(ai);
+	return fd;
+}
+
+static int open_listener(struct service *svc, const char *text, bool tls,
+			 const char **error_r)
+{
+	char setting[96];
+	int fd;
+
+	if (text[0] == '/')
+		return open_unix_listener(svc, text, tls, error_r);
+	snprintf(setting, sizeof(setting), "%s.%s", svc->mod->name,
+		 tls ? "tls_listen" : "listen");
+	if ((fd = pn_listen_tcp(setting, text, error_r)) < 0)
+		return -1;
 	add_listener(svc, fd, text, tls);
 	return 0;
 }

@@ -30,6 +30,7 @@ struct service {
 	struct service *next;
 	const struct pn_module *mod;
 	void *settings;
+	unsigned int index;		/* its place in `modules` (stats.h) */
 	unsigned int active;		/* open connections */
 	struct ip_count *ips[IP_BUCKETS];
 	struct listener *listeners;

@@ -38,6 +38,7 @@ struct tls_contexts {
 	SSL_CTX *def;
 	struct sni_entry *sni;
 	size_t n_sni;
+	char *cert_file, *key_file;	/* tls.cert and the key's file */
 };
 
 static struct tls_contexts *current;
@@ -54,6 +55,11 @@ static const struct setting_def tls_defs[] = {
 	{ "ciphersuites", SETTING_STRING, S(ciphersuites), TLS_DEFAULT_SUITES, 0, 0 },
 	SETTING_DEFS_END
 };
+
+const char *tls_setting_default(const char *key)
+{
+	return setting_default(tls_defs, key);
+}
 
 int tls_settings_load(struct config *cfg, struct tls_settings *set,
 		      const char **error_r)
@@ -100,6 +106,8 @@ static void contexts_free(struct tls_contexts *t)
 	for (size_t i = 0; i < t->n_sni; i++)
 		SSL_CTX_free(t->sni[i].ctx);
 	free(t->sni);
+	free(t->cert_file);
+	free(t->key_file);
 	free(t);
 }
 
@@ -277,6 +285,8 @@ int tls_prepare(const struct tls_settings *set, struct tls_contexts **ctx_r,
 		return -1;
 	}
 	SSL_CTX_set_tlsext_servername_callback(t->def, on_servername);
+	t->cert_file = xstrdup(set->cert);
+	t->key_file = xstrdup(set->key[0] ? set->key : set->cert);
 	log_msg(LOG_INFO, "TLS", "certificate %s loaded, %zu per-domain from %s",
 		set->cert, t->n_sni, set->cert_dir[0] ? set->cert_dir : "(no cert_dir)");
 	*ctx_r = t;
@@ -315,6 +325,15 @@ void tls_deconfigure(void)
 bool tls_available(void)
 {
 	return current != NULL;
+}
+
+bool pn_tls_files(const char **cert_r, const char **key_r)
+{
+	if (current == NULL)
+		return false;
+	*cert_r = current->cert_file;
+	*key_r = current->key_file;
+	return true;
 }
 
 SSL *tls_session_new(void)

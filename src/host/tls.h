@@ -20,6 +20,8 @@ struct tls_settings {
 	char *ciphersuites;	/* TLS 1.3 suites */
 };
 
+/* The default of a [tls] setting, or NULL. */
+const char *tls_setting_default(const char *key);
 int tls_settings_load(struct config *cfg, struct tls_settings *set,
 		      const char **error_r);
 void tls_settings_free(struct tls_settings *set);

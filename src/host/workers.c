@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "host/stats.h"
 #include "host/workers.h"
 #include "lib/log.h"
 #include "lib/strnum.h"
@@ -99,6 +100,7 @@ static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 	(void)revents;
 	ev_child_stop(loop, w);
 	wk->pid = 0;
+	stats_worker_gone(wk->number);
 	alive--;
 	if (stopping) {
 		if (alive == 0)

@@ -176,6 +176,37 @@ int config_read_file(struct config *cfg, const char *path, bool optional,
 int config_add_override(struct config *cfg, const char *assignment,
 			const char **error_r)
 {
+	return config_add_override_from(cfg, assignment, NULL, error_r);
+}
+
+const char *config_get(const struct config *cfg, const char *section,
+		       const char *key, const char **origin_r)
+{
+	for (size_t i = cfg->count; i-- > 0;) {
+		const struct config_entry *e = &cfg->entries[i];
+
+		if (!e->replaced && strcmp(e->section, section) == 0 &&
+		    strcmp(e->key, key) == 0) {
+			if (origin_r != NULL)
+				*origin_r = e->origin;
+			return e->value;
+		}
+	}
+	return NULL;
+}
+
+const char *setting_default(const struct setting_def *defs, const char *key)
+{
+	for (const struct setting_def *d = defs; d->key != NULL; d++) {
+		if (strcmp(d->key, key) == 0)
+			return d->def;
+	}
+	return NULL;
+}
+
+int config_add_override_from(struct config *cfg, const char *assignment,
+			     const char *origin_name, const char **error_r)
+{
 	const char *eq = strchr(assignment, '=');
 	const char *dot;
 	char section[128], key[128], origin[300];
@@ -205,7 +236,10 @@ int config_add_override(struct config *cfg, const char *assignment,
 		section[0] = '\0';
 		snprintf(key, sizeof(key), "%.*s", (int)klen, assignment);
 	}
-	snprintf(origin, sizeof(origin), "-o %.*s", (int)klen, assignment);
+	if (origin_name != NULL)
+		snprintf(origin, sizeof(origin), "%s", origin_name);
+	else
+		snprintf(origin, sizeof(origin), "-o %.*s", (int)klen, assignment);
 	add_entry(cfg, section, key, eq + 1, origin);
 	/* an override replaces whatever the file (or an earlier -o) said */
 	struct config_entry *ne = &cfg->entries[cfg->count - 1];

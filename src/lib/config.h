@@ -21,6 +21,17 @@ int config_read_file(struct config *cfg, const char *path, bool optional,
 /* "key=value" (top level) or "section.key=value"; replaces file values. */
 int config_add_override(struct config *cfg, const char *assignment,
 			const char **error_r);
+/* The same, with where it comes from for messages ("settings.conf:3");
+ * NULL: "-o key". */
+int config_add_override_from(struct config *cfg, const char *assignment,
+			     const char *origin, const char **error_r);
+/* The value in force for section.key (section "" for the top level), or
+ * NULL when neither file nor override sets it; *origin_r (may be NULL)
+ * where it was set ("postern.conf:12", "-o pop.listen"). */
+const char *config_get(const struct config *cfg, const char *section,
+		       const char *key, const char **origin_r);
+/* The default a table gives key, or NULL when it has no such key. */
+const char *setting_default(const struct setting_def *defs, const char *key);
 
 /* Fill `settings` from section `section` ("" = top level) using `defs`:
  * defaults first, then what the file and overrides say. */

@@ -57,6 +57,17 @@ static const struct setting_def auth_core_defs[] = {
 
 static const struct core_settings *current;
 
+const char *core_setting_default(const char *section, const char *key)
+{
+	if (strcmp(section, "") == 0)
+		return setting_default(core_defs, key);
+	if (strcmp(section, "log") == 0)
+		return setting_default(log_defs, key);
+	if (strcmp(section, "auth") == 0)
+		return setting_default(auth_core_defs, key);
+	return NULL;
+}
+
 int core_settings_load(struct config *cfg, struct core_settings *set,
 		       const char **error_r)
 {

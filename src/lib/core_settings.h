@@ -40,6 +40,9 @@ int core_settings_load(struct config *cfg, struct core_settings *set,
 		       const char **error_r);
 void core_settings_free(struct core_settings *set);
 
+/* The default of a top-level ("") or [log] setting, or NULL. */
+const char *core_setting_default(const char *section, const char *key);
+
 /* The settings in force in this process (set by the program's main). */
 const struct core_settings *core_settings(void);
 void core_settings_set_current(const struct core_settings *set);

@@ -285,6 +285,35 @@ int store_read(store_txn_fn *fn, void *ctx, const char **error_r)
 	return run_txn(fn, ctx, MDB_RDONLY, error_r);
 }
 
+struct count_ctx {
+	const enum store_db *dbs;
+	uint64_t *counts;
+	size_t n;
+};
+
+static int count_txn(MDB_txn *txn, void *vctx)
+{
+	struct count_ctx *c = vctx;
+
+	for (size_t i = 0; i < c->n; i++) {
+		MDB_stat st;
+		int rc = mdb_stat(txn, dbis[c->dbs[i]], &st);
+
+		if (rc != 0)
+			return rc;
+		c->counts[i] = st.ms_entries;
+	}
+	return 0;
+}
+
+int store_count(const enum store_db *dbs, uint64_t *counts, size_t n,
+		const char **error_r)
+{
+	struct count_ctx c = { dbs, counts, n };
+
+	return store_read(count_txn, &c, error_r);
+}
+
 static int meta_counter(MDB_txn *txn, const char *name, uint64_t floor,
 			uint64_t *value_r)
 {

@@ -74,6 +74,10 @@ int store_write(store_txn_fn *fn, void *ctx, bool lazy, const char **error_r);
 void store_seen_defer(bool on);
 int store_seen_flush(const char **error_r);
 int store_read(store_txn_fn *fn, void *ctx, const char **error_r);
+/* How many records databases dbs[0..n) hold, into counts (one read
+ * transaction, no scan: LMDB keeps the counts). */
+int store_count(const enum store_db *dbs, uint64_t *counts, size_t n,
+		const char **error_r);
 
 /* Set the reason for a STORE_EFAIL and return STORE_EFAIL. */
 int store_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

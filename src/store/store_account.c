@@ -534,3 +534,63 @@ int store_account_list(const char *domain, store_account_cb *cb, void *ctx,
 
 	return store_read(account_list_txn, &c, error_r);
 }
+
+struct account_page_ctx {
+	const char *domain, *prefix;
+	size_t offset, limit;
+	store_account_cb *cb;
+	void *ctx;
+	size_t total;
+};
+
+/* Keys are "domain/name": the accounts of a domain whose names start with
+ * a prefix are one cursor range, counted without decoding and decoded
+ * only for the page shown. */
+static int account_page_txn(MDB_txn *txn, void *vctx)
+{
+	struct account_page_ctx *c = vctx;
+	char start[ADDRESS_MAX + 2];
+	size_t dlen = strlen(c->domain) + 1, slen;
+	MDB_cursor *cur;
+	MDB_val key, val;
+	int rc;
+
+	c->total = 0;
+	slen = (size_t)snprintf(start, sizeof(start), "%s/%s", c->domain, c->prefix);
+	key.mv_size = slen;
+	key.mv_data = start;
+	if ((rc = mdb_cursor_open(txn, store_dbi(DB_ACCOUNTS), &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+		static _Thread_local struct account_rec r;
+		const char *k = key.mv_data;
+		struct account a;
+
+		if (key.mv_size < slen || memcmp(k, start, slen) != 0)
+			break;
+		if (c->total++ < c->offset || c->total > c->offset + c->limit)
+			continue;
+		if (decode_account(&val, &r) != 0 || key.mv_size - dlen > ACCOUNT_NAME_MAX)
+			continue;
+		a.id = r.id;
+		snprintf(a.domain, sizeof(a.domain), "%s", c->domain);
+		snprintf(a.name, sizeof(a.name), "%.*s", (int)(key.mv_size - dlen),
+			 k + dlen);
+		c->cb(&a, c->ctx);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_account_page(const char *domain, const char *prefix, size_t offset,
+		       size_t limit, store_account_cb *cb, void *ctx,
+		       size_t *total_r, const char **error_r)
+{
+	struct account_page_ctx c = { domain, prefix, offset, limit, cb, ctx, 0 };
+
+	if (store_read(account_page_txn, &c, error_r) < 0)
+		return -1;
+	*total_r = c.total;
+	return 0;
+}

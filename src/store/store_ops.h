@@ -130,6 +130,13 @@ typedef void store_account_cb(const struct account *account, void *ctx);
 /* domain NULL: every account. */
 int store_account_list(const char *domain, store_account_cb *cb, void *ctx,
 		       const char **error_r);
+/* One page of a domain's accounts whose names start with `prefix` (lower
+ * case; "" for all), in name order: entries offset .. offset+limit-1 to
+ * cb (inside the read transaction: cb must not call the store), and in
+ * *total_r how many match in all. */
+int store_account_page(const char *domain, const char *prefix, size_t offset,
+		       size_t limit, store_account_cb *cb, void *ctx,
+		       size_t *total_r, const char **error_r);
 
 /* Mailboxes. */
 struct mailbox_stat {

@@ -304,3 +304,28 @@ void queue_body_unlink(const struct queue_entry *e)
 {
 	body_unlink(e->body_id);
 }
+
+void queue_rcpt_reply_text(const struct queue_rcpt *r, char *buf, size_t size)
+{
+	if (r->reply_code == 0)
+		snprintf(buf, size, "%s", r->reply);
+	else
+		snprintf(buf, size, "%u%s%s%s%s", r->reply_code,
+			 r->enhanced[0] ? " " : "", r->enhanced,
+			 r->reply[0] ? " " : "", r->reply);
+}
+
+const struct queue_rcpt *queue_entry_last_problem(const struct queue_entry *e)
+{
+	const struct queue_rcpt *last = NULL;
+
+	for (size_t i = 0; i < e->rcpt_count; i++) {
+		const struct queue_rcpt *r = &e->rcpts[i];
+
+		if (r->state == QUEUE_RCPT_PENDING &&
+		    (r->reply_code != 0 || r->reply[0] != '\0') &&
+		    (last == NULL || r->last_attempt >= last->last_attempt))
+			last = r;
+	}
+	return last;
+}

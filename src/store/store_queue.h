@@ -35,4 +35,11 @@ _Static_assert(QUEUE_BODY_ID_LEN == BODY_ID_LEN, "queue body ids are body ids");
 _Static_assert(sizeof(((struct queue_entry *)0)->client_ip) == IP_TEXT_MAX,
 	       "a queue entry holds a client address as conn_peer_ip gives it");
 
+/* The last word about a recipient as one line: "451 4.4.1 Connection
+ * timed out", our own reason as it is, "" when there is none yet. */
+void queue_rcpt_reply_text(const struct queue_rcpt *r, char *buf, size_t size);
+/* The pending recipient with a reply that was tried last, or NULL: what
+ * holds the entry up. */
+const struct queue_rcpt *queue_entry_last_problem(const struct queue_entry *e);
+
 #endif

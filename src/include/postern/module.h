@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 12
+#define POSTERN_MODULE_ABI 13
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -138,6 +138,15 @@ void conn_delay_input(struct conn *conn, unsigned int msec);
  * sent after the command is discarded, and no further line reaches the
  * module until the handshake is done (then it arrives encrypted). */
 bool conn_tls_available(const struct conn *conn);	/* a certificate exists */
+/* The files of the host's default certificate and its key ([tls] cert and
+ * key, the same file when the key is in it), for a module that runs a TLS
+ * library of its own (the web admin's HTTPS); false when there is none. */
+bool pn_tls_files(const char **cert_r, const char **key_r);
+/* A listening TCP socket for `address` ("127.0.0.1:8010", "[::1]:8010",
+ * "*:8010"), non-blocking, made as the host makes its own (errors name
+ * `setting`, the address and what to do).  The fd, or -1. */
+int pn_listen_tcp(const char *setting, const char *address,
+		  const char **error_r);
 bool conn_tls_active(const struct conn *conn);		/* on, or starting */
 int conn_starttls(struct conn *conn, const char **error_r);
 
@@ -166,6 +175,15 @@ void pn_timer_stop(struct pn_timer *t);
 void pn_timer_free(struct pn_timer **t);
 /* The loop's clock: seconds since the epoch, as of this loop turn. */
 double pn_now(void);
+
+/* A file descriptor watched on the loop, for a module that runs its own
+ * protocol library (the web admin's HTTP server): fn is called when it is
+ * readable or writable as asked. */
+struct pn_io;
+typedef void pn_io_fn(void *ctx, bool readable, bool writable);
+struct pn_io *pn_io_new(int fd, bool want_read, bool want_write, pn_io_fn *fn,
+			void *ctx);
+void pn_io_free(struct pn_io **io);
 
 /* A client connection: the same object as an accepted one (bounded line
  * input, output queue, files, TLS), made by connecting.  `proto` gives
@@ -782,6 +800,63 @@ enum address_kind address_route_kind(const char *address, const char **error_r);
 typedef void bounce_done_fn(void *ctx, const char *error);
 void queue_bounce(const struct queue_entry *e, const bool *failed,
 		  bounce_done_fn *done, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* The web admin (src/admin/, doc/api.md): the operations posternctl     */
+/* runs, as JSON requests, for the http module.                          */
+
+enum admin_role {
+	ADMIN_ROLE_NONE,	/* not an admin */
+	ADMIN_ROLE_DOMAIN,	/* the accounts and settings of its domain */
+	ADMIN_ROLE_SERVER,	/* everything */
+};
+
+struct admin_who {
+	char user[ADDRESS_MAX + 1];		/* name@domain */
+	enum admin_role role;
+	char domain[ACCOUNT_NAME_MAX + 1];	/* a domain admin's domain */
+};
+
+enum admin_login_result {
+	ADMIN_LOGIN_OK,
+	ADMIN_LOGIN_FAILED,	/* unknown, wrong password, or no admin right */
+	ADMIN_LOGIN_TEMPFAIL,	/* a store fault */
+};
+
+/* Check a web admin login (the password off the loop, as POP's are).
+ * `done` runs on the loop, after this returns, with the admin's identity
+ * and, for a failure, how long to hold the answer back (the address's
+ * growing penalty, as for POP).  Failures are logged. */
+typedef void admin_login_fn(void *ctx, enum admin_login_result res,
+			    const struct admin_who *who, unsigned int delay_ms);
+void admin_login_check(const char *user, const char *password,
+		       const char *client_ip, admin_login_fn *done, void *ctx);
+/* A session's identity read again (a right taken away counts at once):
+ * -1 when the account is gone or no admin any more. */
+int admin_who_refresh(struct admin_who *who, const char **error_r);
+
+/* One API request: `path` after "/api/" ("domains/example.com/accounts",
+ * segments URL-encoded), `query` without '?' ("" when none), the body as
+ * sent.  Changes are logged with who made them. */
+struct admin_answer {
+	int status;		/* the HTTP status */
+	char *json;		/* the answer (malloc'd); NULL for 204 */
+	char allow[64];		/* a 405's methods ("GET, PATCH"), else "" */
+};
+void admin_request(const struct admin_who *who, const char *method,
+		   const char *path, const char *query, const void *body,
+		   size_t len, struct admin_answer *answer_r);
+void admin_answer_free(struct admin_answer *answer);
+
+/* The login request's body {"user": ..., "password": ...} into user and
+ * password (NUL-terminated; password zeroed by the caller after use);
+ * -1 with *error_r a JSON error answer (malloc'd) when it is not one. */
+int admin_login_parse(const void *body, size_t len, char *user, size_t usize,
+		      char *password, size_t psize, char **error_r);
+/* The session's JSON ({"user", "role", "domains", "csrf"}), malloc'd. */
+char *admin_session_json(const struct admin_who *who, const char *csrf);
+/* {"error": text} as a JSON answer, malloc'd. */
+char *admin_error_json(const char *text);
 
 /* ------------------------------------------------------------------ */
 /* Strict number parsing: the whole string is decimal digits, no sign,  */

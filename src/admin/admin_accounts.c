@@ -1,0 +1,324 @@
+/* admin_accounts.c - /api/domains/D/accounts and /api/accounts/A:
+ * accounts, their passwords, quotas, policies, web admin rights and
+ * aliases (doc/api.md). */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/admin.h"
+#include "admin/admin_role.h"
+#include "lib/strnum.h"
+#include "mail/accounts.h"
+#include "mail/names.h"
+#include "store/store_ops.h"
+
+struct page {
+	struct account list[500];
+	size_t count;
+};
+
+static void take(const struct account *a, void *ctx)
+{
+	struct page *p = ctx;
+
+	if (p->count < sizeof(p->list) / sizeof(p->list[0]))
+		p->list[p->count++] = *a;
+}
+
+void admin_accounts_list(struct admin_req *r)
+{
+	static struct page page;	/* 130 KiB: not on the stack */
+	char d[ACCOUNT_NAME_MAX + 1], q[ACCOUNT_NAME_MAX + 1] = "",
+	     lower[ACCOUNT_NAME_MAX + 1] = "";
+	size_t offset, limit, total;
+	const char *error;
+	json_t *items;
+
+	if (!admin_domain_arg(r, 1, d))
+		return;
+	if (!admin_paging(r, &offset, &limit) || admin_query(r, "q", q, sizeof(q)) < 0)
+		return;
+	if (q[0] != '\0') {
+		/* a search is a name prefix: lower case, as names are */
+		for (size_t i = 0; q[i] != '\0'; i++)
+			lower[i] = (char)((q[i] >= 'A' && q[i] <= 'Z') ? q[i] + 32 : q[i]);
+		lower[strlen(q)] = '\0';
+		if (strchr(lower, '/') != NULL) {
+			admin_fail(r, 400, "q", "a search is the start of a name");
+			return;
+		}
+	}
+	page.count = 0;
+	if (store_account_page(d, lower, offset, limit, take, &page, &total, &error) < 0) {
+		admin_fail(r, 503, NULL, "%s", error);
+		return;
+	}
+	items = json_array();
+	for (size_t i = 0; i < page.count; i++) {
+		struct account_info info;
+		struct account a;
+		bool found;
+		char addr[ADDRESS_MAX + 1];
+
+		snprintf(addr, sizeof(addr), "%s@%s", page.list[i].name, page.list[i].domain);
+		if (store_account_info(page.list[i].name, d, &a, &info, &found, &error) < 0 ||
+		    !found)
+			continue;
+		json_array_append_new(items, json_pack("{s:s,s:I,s:I,s:I}", "address", addr,
+						       "quota", (json_int_t)info.quota,
+						       "used", (json_int_t)info.used,
+						       "messages", (json_int_t)info.messages));
+	}
+	admin_ok(r, 200, json_pack("{s:o,s:I,s:I}", "items", items, "total",
+				   (json_int_t)total, "offset", (json_int_t)offset));
+}
+
+/* "500M", "1G", "1048576" or "none"/"0". */
+static bool parse_quota(struct admin_req *r, const char *v, uint64_t *q_r)
+{
+	*q_r = 0;
+	if (strcmp(v, "none") == 0 || strcmp(v, "0") == 0)
+		return true;
+	if (str_parse_size(v, q_r) < 0 || *q_r == 0) {
+		admin_fail(r, 400, "quota", "quota: a size like 500M, 2G or 1048576, or none");
+		return false;
+	}
+	return true;
+}
+
+void admin_accounts_add(struct admin_req *r)
+{
+	static const char *const fields[] = { "name", "password", "quota", NULL };
+	char d[ACCOUNT_NAME_MAX + 1], addr[ADDRESS_MAX + 2];
+	const char *name, *password, *quota, *error;
+	struct account a;
+	uint64_t q = 0;
+
+	if (!admin_domain_arg(r, 1, d) || !admin_fields_only(r, fields) ||
+	    !admin_get_str(r, "name", &name, true) ||
+	    !admin_get_str(r, "password", &password, true) ||
+	    !admin_get_str(r, "quota", &quota, false))
+		return;
+	if (strchr(name, '@') != NULL || strchr(name, '%') != NULL) {
+		admin_fail(r, 400, "name", "the name only: the domain is %s", d);
+		return;
+	}
+	if (quota != NULL && !parse_quota(r, quota, &q))
+		return;
+	snprintf(addr, sizeof(addr), "%s@%s", name, d);
+	if (account_add(addr, password, &a, &error) < 0) {
+		admin_fail_op(r, strstr(error, "password") ? "password" : "name", error);
+		return;
+	}
+	if (q > 0 && account_set_quota(addr, q, &error) < 0) {
+		admin_fail_op(r, "quota", error);
+		return;
+	}
+	snprintf(addr, sizeof(addr), "%s@%s", a.name, a.domain);
+	admin_ok(r, 201, json_pack("{s:s}", "address", addr));
+}
+
+struct alias_ctx {
+	const char *target;
+	json_t *list;
+};
+
+static void alias_for(const char *alias, const char *account, void *ctx)
+{
+	struct alias_ctx *c = ctx;
+
+	if (strcmp(account, c->target) == 0)
+		json_array_append_new(c->list, json_string(alias));
+}
+
+static json_t *account_json(struct admin_req *r, const struct account *acc)
+{
+	char addr[ADDRESS_MAX + 1];
+	struct alias_ctx aliases = { addr, NULL };
+	struct account_info info;
+	struct account a;
+	enum admin_role role;
+	const char *error;
+	json_t *policies;
+	bool found;
+
+	snprintf(addr, sizeof(addr), "%s@%s", acc->name, acc->domain);
+	if (store_account_info(acc->name, acc->domain, &a, &info, &found, &error) < 0 ||
+	    !found || admin_role_get(acc->domain, acc->name, &role, &error) < 0) {
+		admin_fail(r, found ? 503 : 404, NULL, "%s", found ? error : "no such account");
+		return NULL;
+	}
+	aliases.list = json_array();
+	if (store_alias_list(acc->domain, alias_for, &aliases, &error) < 0 ||
+	    (policies = admin_policies_json(acc->domain, acc->name, &error)) == NULL) {
+		json_decref(aliases.list);
+		admin_fail(r, 503, NULL, "%s", error);
+		return NULL;
+	}
+	return json_pack("{s:s,s:I,s:I,s:I,s:b,s:s,s:o,s:o}", "address", addr,
+			 "quota", (json_int_t)info.quota, "used", (json_int_t)info.used,
+			 "messages", (json_int_t)info.messages,
+			 "admin", (info.flags & ACCOUNT_ADMIN) != 0,
+			 "webadmin", admin_role_name(role), "aliases", aliases.list,
+			 "policies", policies);
+}
+
+void admin_account_get(struct admin_req *r)
+{
+	struct account a;
+	json_t *o;
+
+	if (!admin_account_arg(r, 1, &a))
+		return;
+	if ((o = account_json(r, &a)) != NULL)
+		admin_ok(r, 200, o);
+}
+
+void admin_account_patch(struct admin_req *r)
+{
+	static const char *const fields[] = { "quota", "policies", "webadmin", "admin",
+					      NULL };
+	char addr[ADDRESS_MAX + 1];
+	const char *quota, *webadmin, *error;
+	struct account a;
+	enum admin_role role;
+	json_t *policies, *admin, *o;
+	uint64_t q = 0;
+
+	if (!admin_account_arg(r, 1, &a) || !admin_fields_only(r, fields) ||
+	    !admin_get_str(r, "quota", &quota, false) ||
+	    !admin_get_str(r, "webadmin", &webadmin, false))
+		return;
+	snprintf(addr, sizeof(addr), "%s@%s", a.name, a.domain);
+	if (quota != NULL && !parse_quota(r, quota, &q))
+		return;
+	if (webadmin != NULL) {
+		if (!admin_server_only(r))
+			return;
+		if (admin_role_parse(webadmin, &role, &error) < 0) {
+			admin_fail(r, 400, "webadmin", "%s", error);
+			return;
+		}
+	}
+	admin = r->body != NULL ? json_object_get(r->body, "admin") : NULL;
+	if (admin != NULL) {
+		/* acting as any user is a server admin's to give */
+		if (!admin_server_only(r))
+			return;
+		if (!json_is_boolean(admin)) {
+			admin_fail(r, 400, "admin", "'admin' must be true or false");
+			return;
+		}
+	}
+	policies = r->body != NULL ? json_object_get(r->body, "policies") : NULL;
+	if (policies != NULL && !admin_policies_apply(r, policies, a.domain, a.name))
+		return;
+	if (admin != NULL && account_set_admin(addr, json_is_true(admin), &error) < 0) {
+		admin_fail_op(r, "admin", error);
+		return;
+	}
+	if (quota != NULL && account_set_quota(addr, q, &error) < 0) {
+		admin_fail_op(r, "quota", error);
+		return;
+	}
+	if (webadmin != NULL && admin_role_set(a.domain, a.name, role, &error) < 0) {
+		admin_fail_op(r, "webadmin", error);
+		return;
+	}
+	if ((o = account_json(r, &a)) != NULL)
+		admin_ok(r, 200, o);
+}
+
+void admin_account_del(struct admin_req *r)
+{
+	char addr[ADDRESS_MAX + 1];
+	struct account a;
+	const char *error;
+
+	if (!admin_account_arg(r, 1, &a))
+		return;
+	snprintf(addr, sizeof(addr), "%s@%s", a.name, a.domain);
+	if (strcmp(addr, r->who->user) == 0) {
+		admin_fail(r, 409, NULL, "you cannot remove the account you are logged in as");
+		return;
+	}
+	if (account_del(addr, &error) < 0) {
+		admin_fail_op(r, NULL, error);
+		return;
+	}
+	admin_ok(r, 204, NULL);
+}
+
+void admin_account_password(struct admin_req *r)
+{
+	static const char *const fields[] = { "password", NULL };
+	char addr[ADDRESS_MAX + 1];
+	const char *password, *error;
+	struct account a;
+
+	if (!admin_account_arg(r, 1, &a) || !admin_fields_only(r, fields) ||
+	    !admin_get_str(r, "password", &password, true))
+		return;
+	snprintf(addr, sizeof(addr), "%s@%s", a.name, a.domain);
+	if (account_passwd(addr, password, &error) < 0) {
+		admin_fail_op(r, "password", error);
+		return;
+	}
+	admin_ok(r, 204, NULL);
+}
+
+void admin_account_alias_add(struct admin_req *r)
+{
+	static const char *const fields[] = { "alias", NULL };
+	char alias[ADDRESS_MAX + 2];
+	const char *name, *error;
+	struct account a;
+
+	if (!admin_account_arg(r, 1, &a) || !admin_fields_only(r, fields) ||
+	    !admin_get_str(r, "alias", &name, true))
+		return;
+	if (strchr(name, '@') != NULL) {
+		admin_fail(r, 400, "alias", "the alias's name only: it is in %s", a.domain);
+		return;
+	}
+	snprintf(alias, sizeof(alias), "%s@%s", name, a.domain);
+	if (alias_add(alias, a.name, &error) < 0) {
+		admin_fail_op(r, "alias", error);
+		return;
+	}
+	admin_ok(r, 201, json_pack("{s:s}", "alias", alias));
+}
+
+void admin_account_alias_del(struct admin_req *r)
+{
+	char alias[ADDRESS_MAX + 2], addr[ADDRESS_MAX + 1], target[ACCOUNT_NAME_MAX + 1];
+	char lower[ACCOUNT_NAME_MAX + 1];
+	struct account a;
+	const char *error;
+	bool found;
+
+	if (!admin_account_arg(r, 1, &a))
+		return;
+	if (name_object_check(r->seg[3], lower, &error) < 0) {
+		admin_fail(r, 400, NULL, "%s", error);
+		return;
+	}
+	/* only an alias of this account */
+	if (store_alias_get(lower, a.domain, target, &found, &error) < 0) {
+		admin_fail(r, 503, NULL, "%s", error);
+		return;
+	}
+	snprintf(addr, sizeof(addr), "%s@%s", a.name, a.domain);
+	if (!found || strcmp(target, a.name) != 0) {
+		admin_fail(r, 404, NULL, "no such alias of %s: %s", addr, lower);
+		return;
+	}
+	snprintf(alias, sizeof(alias), "%s@%s", lower, a.domain);
+	if (alias_del(alias, &error) < 0) {
+		admin_fail_op(r, NULL, error);
+		return;
+	}
+	admin_ok(r, 204, NULL);
+}
