@@ -18,7 +18,7 @@ export function field(opts) {
   const common = { id, name, 'aria-describedby': [hintId, errorId].filter(Boolean).join(' '), ...attrs };
   let control;
   if (type === 'select') {
-    control = h('select', { ...common, value: value ?? '' }, options.map(optionNode));
+    control = h('select', { ...common, value }, options.map(optionNode)); // no value: the first option
   } else {
     control = h('input', { ...common, type, value: value ?? '' });
   }

@@ -46,7 +46,8 @@ export function notice(text, kind = 'info') {
 /**
  * A table: columns are {label, cell(row) -> node or text, class}.  Every
  * cell carries its column's label, which the narrow layout shows beside
- * the value (rows become stacked blocks).
+ * the value (rows become stacked blocks); the class 'primary' marks the
+ * column that names the row, shown there as its title.
  */
 export function table(columns, rows, { empty = 'Nothing here yet.', caption } = {}) {
   if (rows.length === 0) return notice(empty);
@@ -55,17 +56,25 @@ export function table(columns, rows, { empty = 'Nothing here yet.', caption } = 
       caption ? h('caption', { class: 'visually-hidden', text: caption }) : null,
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.class, text: c.label })))),
       h('tbody', {}, rows.map((row) => h('tr', {},
-        columns.map((c) => h('td', { class: c.class, dataset: { label: c.label } }, c.cell(row))))))));
+        columns.map((c) => h('td', { class: c.class, dataset: { label: c.label } },
+          h('div', { class: 'cell' }, c.cell(row)))))))));
 }
 
-/** "51–100 of 100,000" with Previous / Next buttons; onPage(newOffset). */
-export function pager({ offset, limit, total, shown, onPage, noun = 'items' }) {
-  const first = total === 0 ? 0 : offset + 1;
+/**
+ * "51–100 of 100,000 accounts" with Previous / Next buttons (none when all
+ * fit on one page); onPage(newOffset).  noun: [singular, plural].
+ */
+export function pager({ offset, limit, total, shown, onPage, noun = ['item', 'items'] }) {
+  const [one, many] = noun;
   const last = offset + shown;
-  const status = total === 0 ? `No ${noun}` : `${count(first)}–${count(last)} of ${count(total)} ${noun}`;
-  return h('nav', { class: 'pager', 'aria-label': `Pages of ${noun}` },
+  let status = `${count(total)} ${total === 1 ? one : many}`;
+  if (total === 0) status = `No ${many}`;
+  else if (offset > 0 || last < total) status = `${count(offset + 1)}–${count(last)} of ${status}`;
+  const label = h('span', { class: 'pager-status', 'aria-live': 'polite', text: status });
+  if (offset <= 0 && last >= total) return h('div', { class: 'pager' }, label);
+  return h('nav', { class: 'pager', 'aria-label': `Pages of ${many}` },
     h('button', { type: 'button', disabled: offset <= 0, on: { click: () => onPage(Math.max(0, offset - limit)) } }, 'Previous page'),
-    h('span', { class: 'pager-status', 'aria-live': 'polite', text: status }),
+    label,
     h('button', { type: 'button', disabled: last >= total, on: { click: () => onPage(offset + limit) } }, 'Next page'));
 }
 

@@ -16,8 +16,8 @@ export function render(view, ctx) {
   const list = panel('Waiting alerts', async (body, refresh) => {
     const answer = await ctx.get(`/api/alerts${query({ offset, limit: PAGE })}`);
     replace(body, alertList(answer, { onChange: refresh, showTarget: true }),
-      listTotal(answer) > PAGE || offset > 0 ? pager({ offset, limit: PAGE, total: listTotal(answer), shown: listItems(answer).length,
-        noun: 'alerts', onPage: (next) => { offset = next; ctx.setSearch({ offset }); refresh(); } }) : null);
+      pager({ offset, limit: PAGE, total: listTotal(answer), shown: listItems(answer).length,
+        noun: ['alert', 'alerts'], onPage: (next) => { offset = next; ctx.setSearch({ offset }); refresh(); } }));
   }, { intro: 'Server and domain alerts stay until deleted and are shown once to each account; an account\'s own alert goes once shown.' });
   append(view, h('h1', { text: 'Alerts' }),
     section('Post an alert', scopedAlertForm(ctx, list.refresh)),

@@ -63,7 +63,7 @@ async function domainDashboard(view, ctx) {
   const refresh = async () => {
     const answer = await ctx.get('/api/domains?limit=500');
     replace(body, table([
-      { label: 'Domain', cell: (d) => h('a', { href: href.domain(d.name), text: d.name }) },
+      { label: 'Domain', class: 'primary', cell: (d) => h('a', { href: href.domain(d.name), text: d.name }) },
       { label: 'Accounts', class: 'num', cell: (d) => count(d.accounts) },
     ], listItems(answer), { empty: 'You administer no domain.' }));
   };

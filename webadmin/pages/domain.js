@@ -53,7 +53,7 @@ function accountsSection(ctx, domainName) {
       const answer = await api('GET', path`/api/domains/${domainName}/accounts` + query({ q, offset, limit: PAGE }),
                                undefined, { signal: controller.signal });
       replace(results, accountTable(listItems(answer), q),
-        pager({ offset, limit: PAGE, total: listTotal(answer), shown: listItems(answer).length, noun: 'accounts',
+        pager({ offset, limit: PAGE, total: listTotal(answer), shown: listItems(answer).length, noun: ['account', 'accounts'],
                 onPage: (next) => { offset = next; remember(); reload(); } }));
     } catch (err) {
       if (!isAbort(err) && !err.sessionEnded) replace(results, errorNotice(err));
@@ -78,7 +78,7 @@ function accountsSection(ctx, domainName) {
 
 function accountTable(items, q) {
   return table([
-    { label: 'Account', cell: (a) => h('a', { href: href.account(a.address), text: a.address }) },
+    { label: 'Account', class: 'primary', cell: (a) => h('a', { href: href.account(a.address), text: a.address }) },
     { label: 'Quota', class: 'num', cell: (a) => quota(a.quota) },
     { label: 'Used', class: 'num', cell: (a) => bytes(a.used) },
     { label: 'Messages', class: 'num', cell: (a) => count(a.messages) },

@@ -18,15 +18,15 @@ export function render(view, ctx) {
     const total = listTotal(answer);
     const problem = h('div');
     replace(body, problem, domainTable(items, ctx, problem, refresh),
-      total > PAGE || offset > 0 ? pager({ offset, limit: PAGE, total, shown: items.length, noun: 'domains',
-        onPage: (next) => { offset = next; ctx.setSearch({ offset }); refresh(); } }) : null);
+      pager({ offset, limit: PAGE, total, shown: items.length, noun: ['domain', 'domains'],
+        onPage: (next) => { offset = next; ctx.setSearch({ offset }); refresh(); } }));
   });
   append(view, h('h1', { text: 'Domains' }), ctx.isServerAdmin ? createForm(list.refresh) : null, list.node);
 }
 
 function domainTable(items, ctx, problem, refresh) {
   const columns = [
-    { label: 'Domain', cell: (d) => h('a', { href: href.domain(d.name), text: d.name }) },
+    { label: 'Domain', class: 'primary', cell: (d) => h('a', { href: href.domain(d.name), text: d.name }) },
     { label: 'Accounts', class: 'num', cell: (d) => count(d.accounts) },
   ];
   if (ctx.isServerAdmin) {

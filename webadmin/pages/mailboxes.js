@@ -41,7 +41,7 @@ async function mailboxBody(body, ctx, accountPath, { choose, refresh }) {
   const boxPath = (name) => `${accountPath}/mailboxes/${encodeURIComponent(name)}`;
   replace(body, problem,
     table([
-      { label: 'Mailbox', cell: (m) => m.name },
+      { label: 'Mailbox', class: 'primary', cell: (m) => m.name },
       { label: 'Messages', class: 'num', cell: (m) => count(m.messages) },
       { label: 'Size', class: 'num', cell: (m) => bytes(m.size) },
       { label: 'Actions', class: 'actions-cell', cell: (m) => [
@@ -88,7 +88,7 @@ async function aclBody(body, ctx, accountPath, owner, mailbox, refresh) {
       '. Choose another with its “Access rights” button above.'),
     problem,
     table([
-      { label: 'Identifier', cell: (e) => e.identifier },
+      { label: 'Identifier', class: 'primary', cell: (e) => e.identifier },
       { label: 'Rights', cell: (e) => h('code', { text: e.rights || '(none)' }) },
       { label: 'Actions', class: 'actions-cell', cell: (e) => (isOwner(e, entries.indexOf(e)) ? h('span', { class: 'muted', text: 'owner: every right' })
         : actionButton(`Remove ${e.identifier}`, async () => {

@@ -16,8 +16,8 @@ export function render(view, ctx) {
     const answer = await ctx.get(`/api/queue${query({ offset, limit: PAGE })}`);
     const items = listItems(answer);
     replace(body, queueTable(items, { ctx, refresh, details, message }),
-      listTotal(answer) > PAGE || offset > 0 ? pager({ offset, limit: PAGE, total: listTotal(answer), shown: items.length,
-        noun: 'entries', onPage: (next) => { offset = next; ctx.setSearch({ offset }); refresh(); } }) : null);
+      pager({ offset, limit: PAGE, total: listTotal(answer), shown: items.length,
+        noun: ['entry', 'entries'], onPage: (next) => { offset = next; ctx.setSearch({ offset }); refresh(); } }));
   });
   const flush = actionButton('Retry all now', async () => {
     const answer = await api('POST', '/api/queue/flush');
