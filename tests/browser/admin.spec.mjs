@@ -22,6 +22,7 @@ const LOG_GROWS = process.env.POSTERN_LOG_GROWS === '1';
 const STAMP = Date.now().toString(36);
 const DOMAIN = `pw-${STAMP}.test`;
 const ACCOUNT = `tester@${DOMAIN}`;
+const ACCOUNT_PASSWORD = `Tester-${STAMP}-pass`;
 const HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> & <b>bold</b>';
 
 const problems = [];   // page errors, CSP violations and console errors seen on the way
@@ -150,14 +151,14 @@ async function domainSteps(page) {
   await step('two different passwords are refused before anything is sent', async () => {
     const form = card(page, 'New account');
     await form.getByLabel('Account name').fill('tester');
-    await form.getByLabel('Password', { exact: true }).fill('Tester-pass-1');
-    await form.getByLabel('Password again').fill('Tester-pass-2');
+    await form.getByLabel('Password', { exact: true }).fill(ACCOUNT_PASSWORD);
+    await form.getByLabel('Password again').fill(`${ACCOUNT_PASSWORD}-other`);
     await form.getByRole('button', { name: 'Create account' }).click();
     await form.locator('.field', { has: page.getByLabel('Password again') }).locator('.field-error').waitFor({ state: 'visible' });
   });
   await step(`creates the account ${ACCOUNT}`, async () => {
     const form = card(page, 'New account');
-    await form.getByLabel('Password again').fill('Tester-pass-1');
+    await form.getByLabel('Password again').fill(ACCOUNT_PASSWORD);
     await form.getByLabel('Quota (optional)').fill('100M');
     await form.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('link', { name: `Open ${ACCOUNT}` }).waitFor();
@@ -182,6 +183,26 @@ async function accountSteps(page) {
     const row = rights.locator('tr', { hasText: `anyone@${DOMAIN}` });
     await row.waitFor();
     check((await row.locator('code').textContent()) === 'lrs', `the entry reads "${await row.locator('code').textContent()}"`);
+  });
+  await step('creates, renames and deletes a mailbox', async () => {
+    const boxes = card(page, 'Mailboxes');
+    await boxes.getByLabel('New mailbox').fill('lists/info');
+    await boxes.getByRole('button', { name: 'Create mailbox' }).click();
+    await boxes.getByRole('cell', { name: 'lists/info', exact: true }).waitFor();
+    await boxes.getByLabel('Mailbox to rename').selectOption('lists/info');
+    await boxes.getByLabel('New name').fill('lists/news');
+    await boxes.getByRole('button', { name: 'Rename mailbox' }).click();
+    await boxes.getByRole('cell', { name: 'lists/news', exact: true }).waitFor();
+    await boxes.getByRole('button', { name: 'Delete lists/news' }).click();
+    await page.locator('#confirm-dialog').getByRole('button', { name: 'Delete mailbox' }).click();
+    await boxes.getByRole('cell', { name: 'lists/news', exact: true }).waitFor({ state: 'detached' });
+    check(await boxes.getByRole('button', { name: 'Delete INBOX' }).count() === 0, 'INBOX has a delete button');
+  });
+  await step('gives the account the web admin right of its domain', async () => {
+    const right = card(page, 'Web admin right');
+    await right.getByLabel('Web admin right').selectOption('domain');
+    await right.getByRole('button', { name: 'Save web admin right' }).click();
+    await right.locator('.form-message.ok').waitFor();
   });
   await step('posts an alert for the account; <script> in it shows as text', async () => {
     const post = card(page, 'Post an alert');
@@ -331,6 +352,51 @@ async function phoneSteps(page) {
   });
 }
 
+async function domainAdminSteps(browser) {
+  await step(`${ACCOUNT}, a domain admin, sees only ${DOMAIN} and no server page`, async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await watch(page);
+      await page.goto(`${BASE}/`);
+      await page.getByLabel('Account address').fill(ACCOUNT);
+      await page.getByLabel('Password').fill(ACCOUNT_PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.locator('#app').waitFor({ state: 'visible', timeout: 30000 });
+      check((await page.locator('#who-role').textContent()).includes('domain'), 'the account is not shown as a domain admin');
+      for (const name of ['Settings', 'Queue', 'Log']) {
+        check(await page.locator('#nav').getByRole('link', { name, exact: true }).isHidden(), `a domain admin sees the ${name} link`);
+      }
+      await card(page, 'Your domains').getByRole('link', { name: DOMAIN, exact: true }).waitFor();
+      await go(page, '#/domains');
+      await card(page, 'Domains').locator('table').waitFor();
+      const names = await card(page, 'Domains').locator('tbody td.primary').allTextContents();
+      check(names.length === 1 && names[0] === DOMAIN, `a domain admin of ${DOMAIN} is shown the domains ${names.join(', ')}`);
+      check(await page.getByLabel('Domain name').count() === 0, 'a domain admin is offered to create domains');
+      await go(page, '#/settings');
+      await page.getByText('This page is for server admins only.').waitFor();
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.locator('#login-form').waitFor({ state: 'visible' });
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+async function lostSessionSteps(page, context) {
+  await step('when the session is gone, the next request leads to the login form, then back', async () => {
+    await go(page, '#/domains');
+    await card(page, 'Domains').locator('table').waitFor();
+    await context.clearCookies();
+    await page.locator('#nav').getByRole('link', { name: 'Alerts', exact: true }).click();
+    await page.locator('#login-form .form-message').filter({ hasText: /session/i }).waitFor();
+    await page.getByLabel('Account address').fill(ADMIN);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Alerts' }).waitFor({ timeout: 30000 });
+  });
+}
+
 async function cleanupSteps(page) {
   await step('deletes the account and the domain, each after a confirmation', async () => {
     await go(page, `#/accounts/${encodeURIComponent(ACCOUNT)}`);
@@ -395,6 +461,8 @@ async function main() {
     await logSteps(page);
     await pagingSteps(page);
     await phoneSteps(page);
+    await domainAdminSteps(browser);
+    await lostSessionSteps(page, context);
     await cleanupSteps(page);
     await step('no script error and no Content-Security-Policy violation on the way', async () => {
       await noCspViolations(page);
