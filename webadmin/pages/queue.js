@@ -39,7 +39,7 @@ function queueTable(items, { ctx, refresh, details, message }) {
     { label: 'Sender', cell: (e) => e.sender || '<>' },
     { label: 'Size', class: 'num', cell: (e) => bytes(e.size) },
     { label: 'Pending', class: 'num', cell: (e) => `${e.pending}/${e.total}` },
-    { label: 'Next attempt', cell: (e) => (e.pending > 0 ? relative(e.next_attempt) : '–') },
+    { label: 'Next attempt', cell: (e) => (e.pending > 0 ? nextAttempt(e.next_attempt) : '–') },
     { label: 'Last error', class: 'wrap', cell: (e) => e.last_error || '–' },
     { label: 'Actions', class: 'actions-cell', cell: (e) => [
       actionButton(`Show ${e.id}`, () => showEntry(ctx, e.id, details), { onError }),
@@ -64,7 +64,7 @@ async function showEntry(ctx, id, details) {
   const { recipients, ...fields } = entry || {};
   replace(details, section(`Queue entry ${id}`,
     h('dl', { class: 'facts' }, Object.entries(fields).map(([key, value]) =>
-      [h('dt', { text: key.replace(/_/g, ' ') }), h('dd', { text: plain(value) })])),
+      [h('dt', { text: key.replace(/_/g, ' ') }), h('dd', { text: shown(key, value) })])),
     h('h3', { text: 'Recipients' }),
     Array.isArray(recipients) ? recipientTable(recipients) : notice('The server listed no recipients.')));
   details.scrollIntoView({ block: 'start' });
@@ -74,7 +74,22 @@ function recipientTable(recipients) {
   const keys = [...new Set(recipients.flatMap((r) => (r && typeof r === 'object' ? Object.keys(r) : [])))];
   if (keys.length === 0) return table([{ label: 'Recipient', cell: (r) => plain(r) }], recipients);
   return table(keys.map((key) => ({ label: key.replace(/_/g, ' '), class: key === 'reply' ? 'wrap' : null,
-                                    cell: (r) => plain(r[key]) })), recipients, { caption: 'Recipients' });
+                                    cell: (r) => shown(key, r[key]) })), recipients, { caption: 'Recipients' });
+}
+
+/** A queue field as people read it: times in local time, sizes in units. */
+function shown(key, value) {
+  if (value !== null && value !== undefined && timeFields.has(key)) return time(value);
+  if (key === 'size' && Number.isFinite(value)) return `${bytes(value)} (${value} octets)`;
+  return plain(value);
+}
+
+const timeFields = new Set(['created', 'next_attempt', 'last_attempt']);
+
+/** "in 4m", or "now" for an attempt that is due (its time has passed). */
+function nextAttempt(value) {
+  const ms = typeof value === 'number' ? value * 1000 : Date.parse(value);
+  return Number.isFinite(ms) && ms <= Date.now() ? 'now' : relative(value);
 }
 
 function plain(value) {
