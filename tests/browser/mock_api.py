@@ -65,6 +65,7 @@ class ApiError(Exception):
 
 
 def now_iso(offset_seconds=0):
+    """Times as ISO 8601 UTC text (mock's choice: doc/api.md names no format)."""
     t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset_seconds)
     return t.replace(microsecond=0).isoformat().replace('+00:00', 'Z')
 
@@ -188,6 +189,7 @@ def take(body, required=(), optional=()):
 
 
 def paged(items, query):
+    """Every list as {items, total, offset} (mock's choice: doc/api.md's convention for all lists)."""
     offset = int_param(query, 'offset', 0, 0, 10 ** 9)
     limit = int_param(query, 'limit', 100, 1, 500)
     return {'items': items[offset:offset + limit], 'total': len(items), 'offset': offset}
@@ -224,6 +226,7 @@ class Account:
         return self.boxes
 
     def summary(self):
+        # mock's choice: quota, used and size in octets, quota None (null) for none
         return {'address': self.address, 'quota': self.quota, 'used': self.used, 'messages': self.messages}
 
 
@@ -293,7 +296,7 @@ class Log:
         self.grow()
         worst = LEVELS.index(level) if level else len(LEVELS) - 1
         if after is not None and after > self.size:
-            after = 0   # the file is shorter than the offset: it was rotated, so read the new one
+            after = 0   # mock's choice: shorter than the offset means rotated, so read the new file
         wanted = [text for start, lvl, t, text in self.lines
                   if (after is None or start >= after)
                   and LEVELS.index(lvl) <= worst and t.upper().startswith(tag.upper())]
@@ -632,13 +635,13 @@ class Api:
         self.store.add_domain(name)
         return 201, {'name': name}
 
-    def domain_answer(self, domain, session):
+    def domain_answer(self, domain):
         return {'name': domain.name, 'unified_account': domain.unified_account, 'aliases': list(domain.aliases),
                 'bound': list(domain.bound),
                 'policies': effective_policies([('server', self.store.server_policies), ('domain', domain.policies)])}
 
     def domain_get(self, req, name):
-        return 200, self.domain_answer(self.domain_for(req.session, name), req.session)
+        return 200, self.domain_answer(self.domain_for(req.session, name))
 
     def domain_patch(self, req, name):
         domain = self.domain_for(req.session, name)
@@ -653,7 +656,7 @@ class Api:
             apply_policies(domain.policies, body['policies'])
         if 'unified_account' in body:
             domain.unified_account = value
-        return 200, self.domain_answer(domain, req.session)
+        return 200, self.domain_answer(domain)
 
     def domain_delete(self, req, name):
         domain = self.store.find_domain(name)
@@ -875,6 +878,7 @@ class Api:
     # --- alerts
 
     def visible_alert(self, session, alert):
+        # mock's choice: a domain admin sees the alerts of their domains and accounts, not the server's
         return session['role'] == 'server' or alert['domain'] in session['domains']
 
     def alert_list(self, req):
@@ -959,7 +963,7 @@ class Api:
     def queue_retry(self, req, entry_id):
         entry = self.queue_entry(entry_id)
         if not any(r['state'] == 'pending' for r in entry['recipients']):
-            raise ApiError(409, f'queue entry {entry_id} has no pending recipient')
+            raise ApiError(409, f'queue entry {entry_id} has no pending recipient')   # mock's choice of status
         entry['next_attempt'] = now_iso()
         return 204, None
 

@@ -5,7 +5,7 @@ import { h, uniqueId } from './dom.js';
 import { ApiError, isAbort } from './api.js';
 
 /**
- * A labelled input, select or textarea with room for a hint and an error.
+ * A labelled input or select with room for a hint and an error.
  * opts: label, name, type ('text', 'password', 'select', ...), value,
  * options (for select: strings or {value, label}), hint, and any input
  * attribute (required, placeholder, autocomplete, list, min, max...).
@@ -37,16 +37,13 @@ function optionNode(option) {
 /**
  * A form that runs onSubmit(values, form) when sent.  Whatever onSubmit
  * returns (a string or a node) is shown as its success message; an
- * ApiError it throws is shown next to its field.  opts: submitLabel,
- * class, buttons (more nodes beside the submit button).
+ * ApiError it throws is shown next to its field.
  */
-export function form({ submitLabel, onSubmit, class: cls, buttons = [], danger = false }, ...children) {
+export function form({ submitLabel, onSubmit, class: cls }, ...children) {
   const node = h('form', { class: ['form', cls], novalidate: true },
     h('p', { class: 'form-message', 'aria-live': 'polite', hidden: true }),
     children,
-    h('div', { class: 'actions' },
-      h('button', { type: 'submit', class: danger ? 'danger' : 'primary', text: submitLabel }),
-      buttons));
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', text: submitLabel })));
   bindForm(node, onSubmit);
   return node;
 }
@@ -82,7 +79,7 @@ export function matchPasswords(node) {
 }
 
 /** name -> value of a form's named controls (text trimmed, passwords as typed). */
-export function formValues(node) {
+function formValues(node) {
   const out = {};
   for (const el of node.elements) {
     if (!el.name || el.disabled) continue;
@@ -94,7 +91,7 @@ export function formValues(node) {
 }
 
 /** Shows err (an ApiError or any Error) next to its field, or at the top of the form. */
-export function showError(node, err) {
+function showError(node, err) {
   const message = err instanceof ApiError ? err.message : 'Something went wrong on this page: reload it and try again.';
   const control = err instanceof ApiError ? findControl(node, err.field) : null;
   if (control) {
@@ -105,17 +102,12 @@ export function showError(node, err) {
   }
 }
 
-/** A message at the top of the form: kind 'ok' or 'error'. */
+/** A message at the top of the form: kind 'ok', 'error' or 'info'. */
 export function showMessage(node, message, kind) {
   const box = node.querySelector('.form-message');
   box.replaceChildren(message instanceof Node ? message : document.createTextNode(message));
   box.className = `form-message ${kind}`;
   box.hidden = false;
-}
-
-/** The error a page finds itself, before asking the server ("the passwords differ"). */
-export function inputError(field, message) {
-  return new ApiError(400, message, field);
 }
 
 function findControl(node, fieldName) {

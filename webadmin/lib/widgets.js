@@ -69,6 +69,7 @@ export function pager({ offset, limit, total, shown, onPage, noun = ['item', 'it
   const last = offset + shown;
   let status = `${count(total)} ${total === 1 ? one : many}`;
   if (total === 0) status = `No ${many}`;
+  else if (shown === 0) status = `Nothing on this page; ${status} in all`; // an old address, past the end
   else if (offset > 0 || last < total) status = `${count(offset + 1)}–${count(last)} of ${status}`;
   const label = h('span', { class: 'pager-status', 'aria-live': 'polite', text: status });
   if (offset <= 0 && last >= total) return h('div', { class: 'pager' }, label);
