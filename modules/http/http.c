@@ -41,8 +41,8 @@ static const struct setting_def http_setting_defs[] = {
 	{ "channels", SETTING_UINT, S(channels), "64", 1, 10000 },
 	{ "channels_per_ip", SETTING_UINT, S(channels_per_ip), "16", 1, 10000 },
 	{ "idle_timeout", SETTING_SECONDS, S(idle_timeout), "60s", 1, 3600 },
-	{ "session_idle", SETTING_SECONDS, S(session_idle), "30m", 60, 86400 },
-	{ "session_max", SETTING_SECONDS, S(session_max), "12h", 60, 7 * 86400 },
+	{ "session_idle", SETTING_SECONDS, S(session_idle), "30m", 1, 86400 },
+	{ "session_max", SETTING_SECONDS, S(session_max), "12h", 1, 7 * 86400 },
 	{ "max_request_size", SETTING_SIZE, S(max_request_size), "64K", 1024,
 	  16 * 1024 * 1024 },
 	SETTING_DEFS_END

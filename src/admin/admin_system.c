@@ -15,17 +15,21 @@
 #include "host/stats.h"
 #include "store/store.h"
 
+struct conn_counts {
+	json_t *open, *since_start;
+};
+
 static void add_service(const struct pn_module *mod, const struct service *svc,
 			void *ctx)
 {
-	json_t *conns = ctx;
+	struct conn_counts *c = ctx;
 
 	if (mod->protocol == NULL)
 		return;
-	json_object_set_new(conns, mod->name,
-			    json_pack("{s:I,s:I}", "open", (json_int_t)stats_active(svc->index),
-				      "since_start",
-				      (json_int_t)stats_accepted(svc->index)));
+	json_object_set_new(c->open, mod->name,
+			    json_integer((json_int_t)stats_active(svc->index)));
+	json_object_set_new(c->since_start, mod->name,
+			    json_integer((json_int_t)stats_accepted(svc->index)));
 }
 
 void admin_status_get(struct admin_req *r)
@@ -35,7 +39,7 @@ void admin_status_get(struct admin_req *r)
 	uint64_t counts[sizeof(dbs) / sizeof(dbs[0])];
 	double started = stats_started(), now = (double)time(NULL);
 	const char *error;
-	json_t *conns;
+	struct conn_counts conns;
 
 	if (!admin_server_only(r))
 		return;
@@ -43,14 +47,16 @@ void admin_status_get(struct admin_req *r)
 		admin_fail(r, 503, NULL, "%s", error);
 		return;
 	}
-	conns = json_object();
-	modules_each(add_service, conns);
-	admin_ok(r, 200, json_pack("{s:s,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I}",
+	conns.open = json_object();
+	conns.since_start = json_object();
+	modules_each(add_service, &conns);
+	admin_ok(r, 200, json_pack("{s:s,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I}",
 				   "version", PACKAGE_VERSION,
 				   "started", (json_int_t)started,
 				   "uptime", (json_int_t)(now > started ? now - started : 0),
 				   "workers", (json_int_t)(host_workers() > 1 ? host_workers() : 1),
-				   "connections", conns,
+				   "connections", conns.open,
+				   "connections_since_start", conns.since_start,
 				   "domains", (json_int_t)counts[0],
 				   "accounts", (json_int_t)counts[1],
 				   "mailboxes", (json_int_t)counts[2],

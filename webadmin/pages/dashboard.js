@@ -12,7 +12,6 @@ const REFRESH_MS = 5000;
 const counters = [
   { key: 'pop', label: 'POP sessions', value: (s) => count(s.connections?.pop) },
   { key: 'lmtp', label: 'LMTP sessions', value: (s) => count(s.connections?.lmtp) },
-  { key: 'http', label: 'Admin sessions', value: (s) => count(s.connections?.http) },
   { key: 'queue', label: 'Queued messages', value: (s) => count(s.queue), link: '#/queue' },
   { key: 'domains', label: 'Domains', value: (s) => count(s.domains), link: '#/domains' },
   { key: 'accounts', label: 'Accounts', value: (s) => count(s.accounts) },
