@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 . tools/deps.sh
 
 install_packages $BUILD_PACKAGES $TEST_PACKAGES
+install_browser_test
 # sanitizers catch memory errors and leaks while the suite runs
 if [ -f Makefile ] && ! grep -q -- '-fsanitize=address' Makefile; then
 	POSTERN_RECONFIGURE=1

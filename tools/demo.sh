@@ -1,11 +1,13 @@
 #!/bin/sh
 # tools/demo.sh - install what Postern needs, build it, set up an embedded
 # demo in ./demo (data, a domain, an account with a printed password, a
-# welcome message) and run posternd in the foreground: POP3 on
-# 127.0.0.1:1100 (STLS) and 1995 (POP3S), LMTP on 127.0.0.1:2424.
+# welcome message, a web admin with a printed password) and run posternd in
+# the foreground: POP3 on 127.0.0.1:1100 (STLS) and 1995 (POP3S), LMTP on
+# 127.0.0.1:2424, the web admin on http://127.0.0.1:8010/.
 #
 #   ./tools/demo.sh            (Ctrl-C stops the server)
-#   POSTERN_DEMO_PORT=2110 POSTERN_DEMO_LMTP_PORT=2425 ./tools/demo.sh
+#   POSTERN_DEMO_PORT=2110 POSTERN_DEMO_LMTP_PORT=2425 \
+#   POSTERN_DEMO_HTTP_PORT=8011 ./tools/demo.sh
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -18,6 +20,7 @@ build_postern
 port=${POSTERN_DEMO_PORT:-1100}
 tls_port=${POSTERN_DEMO_TLS_PORT:-1995}
 lmtp_port=${POSTERN_DEMO_LMTP_PORT:-2424}
+http_port=${POSTERN_DEMO_HTTP_PORT:-8010}
 demo=$top/demo
 mkdir -p "$demo"
 if [ ! -f "$demo/cert.pem" ]; then
@@ -32,11 +35,12 @@ cat > "$demo/postern.conf" <<CONF
 data_dir = $demo/data
 module_dir = $top/modules
 main_domain = example.test
-modules = pop, lmtp
+modules = pop, lmtp, http
 
+# a file, so that the web admin's log page can show it
 [log]
 level = info
-target = stderr
+target = $demo/postern.log
 
 [tls]
 cert = $demo/cert.pem
@@ -48,6 +52,10 @@ tls_listen = 127.0.0.1:$tls_port
 
 [lmtp]
 listen = 127.0.0.1:$lmtp_port
+
+[http]
+listen = 127.0.0.1:$http_port
+root = $top/webadmin
 CONF
 
 ctl() { ./posternctl -c "$demo/postern.conf" "$@"; }
@@ -59,13 +67,21 @@ if [ ! -f "$demo/password" ]; then
 	printf 'From: Postern <postmaster@example.test>\nTo: demo@example.test\nSubject: Welcome to Postern\n\nThis message was delivered by tools/demo.sh.\n' |
 		ctl deliver demo@example.test
 fi
+if [ ! -f "$demo/admin-password" ]; then
+	# the web admin: a server admin with its own random password
+	(umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$demo/admin-password")
+	ctl account add admin@example.test --password-file "$demo/admin-password"
+	ctl account set admin@example.test webadmin=server
+fi
 password=$(cat "$demo/password")
+admin_password=$(cat "$demo/admin-password")
 
 cat <<MSG
 
   Postern demo: POP3 with STLS on 127.0.0.1:$port, POP3S on 127.0.0.1:$tls_port,
   LMTP on 127.0.0.1:$lmtp_port
-  Data in $demo/data, self-signed certificate $demo/cert.pem
+  Web admin: http://127.0.0.1:$http_port/   admin@example.test   password: $admin_password
+  Data in $demo/data, log in $demo/postern.log, self-signed certificate $demo/cert.pem
   Account: demo@example.test   password: $password
 
   In another terminal:
@@ -75,6 +91,7 @@ cat <<MSG
     curl --ssl-reqd --cacert demo/cert.pem pop3://127.0.0.1:$port/1 -u demo:$password
     swaks --protocol LMTP --server 127.0.0.1:$lmtp_port --to demo@example.test   # deliver over LMTP
     ./posternctl -c demo/postern.conf deliver demo < some-message.eml
+    tail -f demo/postern.log                                 # the server's log
 
   Ctrl-C stops the server.
 

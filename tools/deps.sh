@@ -6,7 +6,7 @@ BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
   libcrypt-dev libinih-dev libgmime-3.0-dev libjansson-dev libmicrohttpd-dev
   openssl"
 TEST_PACKAGES="check python3 python3-pytest python3-lmdb python3-aiosmtpd curl fetchmail mpop swaks lmdb-utils fail2ban iproute2
-  postfix"
+  postfix chromium"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then
@@ -61,6 +61,17 @@ install_packages() {
 		fi
 		;;
 	esac
+}
+
+# The browser test of the web admin: Node.js and npm (Debian's, unless a
+# node is installed already - another one brings its own npm) and
+# playwright-core from npm, pinned in tests/browser/package-lock.json.
+install_browser_test() {
+	command -v node >/dev/null 2>&1 || install_packages nodejs
+	command -v npm >/dev/null 2>&1 || install_packages npm
+	if [ ! -d tests/browser/node_modules/playwright-core ]; then
+		(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+	fi
 }
 
 build_postern() {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "admin/admin_role.h"
-#include "host/auth_penalty.h"
+#include "host/sasl.h"
 #include "host/host.h"
 #include "host/verify_pool.h"
 #include "lib/core_settings.h"
@@ -20,10 +20,6 @@
 #include "mail/auth.h"
 #include "mail/auth_cache.h"
 #include "store/store_ops.h"
-
-/* auth.failure_delay_ms and failure_window as the POP logins have them. */
-#define LOGIN_PENALTY_BASE_MS 2000
-#define LOGIN_PENALTY_WINDOW 600
 
 struct admin_login {
 	admin_login_fn *done;
@@ -43,12 +39,11 @@ static void finish(struct admin_login *l, enum admin_login_result res,
 
 	if (res == ADMIN_LOGIN_FAILED) {
 		log_msg(LOG_NOTICE, "HTTP", "[%s] admin login failed: %s", l->ip, why);
-		delay = auth_penalty_fail(l->ip, LOGIN_PENALTY_BASE_MS,
-					  LOGIN_PENALTY_WINDOW, ev_now(host_loop()));
+		delay = auth_failure_penalty(l->ip);
 	} else if (res == ADMIN_LOGIN_OK) {
 		log_msg(LOG_NOTICE, "HTTP", "[%s] admin %s logged in (%s)", l->ip,
 			l->who.user, admin_role_name(l->who.role));
-		auth_penalty_clear(l->ip);
+		auth_failure_clear(l->ip);
 	} else {
 		log_msg(LOG_ERROR, "HTTP", "[%s] admin login of %s: %s", l->ip, l->user, why);
 	}

@@ -57,6 +57,8 @@ static const struct ctl_command commands[] = {
 	  "set a new password" },
 	{ "account", "set", "ADDRESS admin=yes|no quota=SIZE|none", ctl_account_set,
 	  "the right to act as other users (SASL authzid); the storage quota" },
+	{ "account", "set", "ADDRESS webadmin=none|domain|server", ctl_account_set,
+	  "who may log in to the web admin: of its own domain, or of everything" },
 	{ "account", "set", "ADDRESS POLICY=VALUE", ctl_account_set,
 	  "a policy for the account (empty: inherit the domain's)" },
 	{ "account", "show", "ADDRESS", ctl_account_show,

@@ -16,6 +16,7 @@
 #include "host/host.h"
 #include "host/login.h"
 #include "host/sasl.h"
+#include "host/service.h"
 #include "lib/config.h"
 #include "lib/core_settings.h"
 #include "lib/log.h"
@@ -100,6 +101,24 @@ void conn_auth_failed(struct conn *c)
 
 	conn_delay_input(c, auth_penalty_fail(c->limit_key, base, window,
 					      ev_now(host_loop())));
+}
+
+unsigned int auth_failure_penalty(const char *ip)
+{
+	unsigned int base = cur != NULL ? cur->failure_delay_ms : 2000;
+	unsigned int window = cur != NULL ? cur->failure_window : 600;
+	char key[64];
+
+	service_limit_key(ip, key, sizeof(key));
+	return auth_penalty_fail(key, base, window, ev_now(host_loop()));
+}
+
+void auth_failure_clear(const char *ip)
+{
+	char key[64];
+
+	service_limit_key(ip, key, sizeof(key));
+	auth_penalty_clear(key);
 }
 
 void conn_auth_succeeded(struct conn *c)

@@ -32,6 +32,13 @@ int sasl_global_init(const struct auth_settings *set, const char **error_r);
 void sasl_global_set(const struct auth_settings *set);
 void sasl_global_done(void);
 
+/* A failed login from client address ip (text) outside a connection (the
+ * web admin's): counted with POP's under the same key, with the same
+ * auth.failure_delay_ms and failure_window; the delay in ms it has earned.
+ * A success clears the count. */
+unsigned int auth_failure_penalty(const char *ip);
+void auth_failure_clear(const char *ip);
+
 struct conn;
 /* Drop a connection's SASL state (STARTTLS, close). */
 void conn_sasl_free(struct conn *conn);

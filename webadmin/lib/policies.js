@@ -75,7 +75,9 @@ function policyField(name, level) {
     control,
     changed: () => control.value.trim() !== initial,
     show(policy) {
-      initial = policy.from === level ? String(policy.value) : '';
+      // what this level sets itself, even where a higher level's "no" wins
+      if ('set' in policy) initial = policy.set === null ? '' : String(policy.set);
+      else initial = policy.from === level ? String(policy.value) : '';
       control.value = initial;
       inForce.replaceChildren('In force: ', h('strong', { text: String(policy.value) }),
         ` (from ${policy.from === level ? levelNames[level] : policy.from})`);
