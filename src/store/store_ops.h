@@ -133,7 +133,7 @@ int store_account_list(const char *domain, store_account_cb *cb, void *ctx,
 /* One page of a domain's accounts whose names start with `prefix` (lower
  * case; "" for all), in name order: entries offset .. offset+limit-1 to
  * cb (inside the read transaction: cb must not call the store), and in
- * *total_r how many match in all. */
+ * *total_r how many match in all.  limit 0 (cb NULL) only counts. */
 int store_account_page(const char *domain, const char *prefix, size_t offset,
 		       size_t limit, store_account_cb *cb, void *ctx,
 		       size_t *total_r, const char **error_r);

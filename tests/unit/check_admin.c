@@ -242,6 +242,21 @@ START_TEST(test_paging)
 	ck_assert_int_eq(call(&server_admin, "GET", "domains/other.org/accounts", "limit=501",
 			      NULL, &a), 400);
 	json_decref(a);
+	/* domains page the same way, in name order, with their counts */
+	ck_assert_int_eq(call(&server_admin, "GET", "domains", "offset=1&limit=1", NULL, &a),
+			 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "total")), 3);
+	items = json_object_get(a, "items");
+	ck_assert_int_eq(json_array_size(items), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 0), "name")),
+			 "example.com");
+	json_decref(a);
+	ck_assert_int_eq(call(&server_admin, "GET", "domains", "q=OTH", NULL, &a), 200);
+	items = json_object_get(a, "items");
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "total")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(items, 0), "accounts")),
+			 31);
+	json_decref(a);
 }
 END_TEST
 
