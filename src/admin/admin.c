@@ -291,6 +291,23 @@ bool admin_paging(struct admin_req *r, size_t *offset_r, size_t *limit_r)
 	return true;
 }
 
+void admin_list(struct admin_req *r, json_t *items, size_t total, size_t offset)
+{
+	admin_ok(r, 200, json_pack("{s:o,s:I,s:I}", "items", items, "total",
+				   (json_int_t)total, "offset", (json_int_t)offset));
+}
+
+void admin_names_of(const char *name, const char *owner, void *ctx)
+{
+	struct admin_names_of *c = ctx;
+	const char *at = c->local_part ? strchr(name, '@') : NULL;
+
+	if (strcmp(owner, c->owner) != 0)
+		return;
+	json_array_append_new(c->list, at != NULL ? json_stringn(name, (size_t)(at - name)) :
+			      json_string(name));
+}
+
 struct own_ctx {
 	enum setting_level level;
 	json_t *o;

@@ -63,6 +63,19 @@ int admin_query(struct admin_req *r, const char *name, char *buf, size_t size);
  * they are not numbers. */
 bool admin_paging(struct admin_req *r, size_t *offset_r, size_t *limit_r);
 
+/* A list's answer, 200 {"items", "total", "offset"} (items taken). */
+void admin_list(struct admin_req *r, json_t *items, size_t total, size_t offset);
+
+/* A store pair callback (name, owner) that collects the names of one
+ * owner: aliases of a domain or an account, a domain's bound addresses.
+ * local_part: "info@example.com" is collected as "info". */
+struct admin_names_of {
+	const char *owner;
+	bool local_part;
+	json_t *list;
+};
+void admin_names_of(const char *name, const char *owner, void *ctx);
+
 /* The policies of a level as {"name": {"value", "from"}}. */
 json_t *admin_policies_json(const char *domain, const char *account,
 			    const char **error_r);

@@ -71,8 +71,7 @@ void admin_accounts_list(struct admin_req *r)
 						       "used", (json_int_t)info.used,
 						       "messages", (json_int_t)info.messages));
 	}
-	admin_ok(r, 200, json_pack("{s:o,s:I,s:I}", "items", items, "total",
-				   (json_int_t)total, "offset", (json_int_t)offset));
+	admin_list(r, items, total, offset);
 }
 
 /* "500M", "1G", "1048576" or "none"/"0". */
@@ -120,23 +119,10 @@ void admin_accounts_add(struct admin_req *r)
 	admin_ok(r, 201, json_pack("{s:s}", "address", addr));
 }
 
-struct alias_ctx {
-	const char *target;
-	json_t *list;
-};
-
-static void alias_for(const char *alias, const char *account, void *ctx)
-{
-	struct alias_ctx *c = ctx;
-
-	if (strcmp(account, c->target) == 0)
-		json_array_append_new(c->list, json_string(alias));
-}
-
 static json_t *account_json(struct admin_req *r, const struct account *acc)
 {
 	char addr[ADDRESS_MAX + 1];
-	struct alias_ctx aliases = { addr, NULL };
+	struct admin_names_of aliases = { addr, true, NULL };
 	struct account_info info;
 	struct account a;
 	enum admin_role role;
@@ -151,7 +137,7 @@ static json_t *account_json(struct admin_req *r, const struct account *acc)
 		return NULL;
 	}
 	aliases.list = json_array();
-	if (store_alias_list(acc->domain, alias_for, &aliases, &error) < 0 ||
+	if (store_alias_list(acc->domain, admin_names_of, &aliases, &error) < 0 ||
 	    (policies = admin_policies_json(acc->domain, acc->name, &error)) == NULL) {
 		json_decref(aliases.list);
 		admin_fail(r, 503, NULL, "%s", error);

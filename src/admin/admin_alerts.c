@@ -112,9 +112,7 @@ void admin_alerts_list(struct admin_req *r)
 		admin_fail(r, 503, NULL, "%s", error);
 		return;
 	}
-	admin_ok(r, 200, json_pack("{s:o,s:I,s:I}", "items", f.items, "total",
-				   (json_int_t)json_array_size(f.items), "offset",
-				   (json_int_t)0));
+	admin_list(r, f.items, json_array_size(f.items), 0);
 }
 
 void admin_alerts_add(struct admin_req *r)

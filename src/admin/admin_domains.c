@@ -78,8 +78,7 @@ void admin_domains_list(struct admin_req *r)
 						       "accounts", (json_int_t)accounts));
 	}
 	free(n.list);
-	admin_ok(r, 200, json_pack("{s:o,s:I,s:I}", "items", items, "total",
-				   (json_int_t)total, "offset", (json_int_t)offset));
+	admin_list(r, items, total, offset);
 }
 
 void admin_domains_add(struct admin_req *r)
@@ -102,36 +101,18 @@ void admin_domains_add(struct admin_req *r)
 	admin_ok(r, 201, json_pack("{s:s}", "name", lower));
 }
 
-struct pairs_ctx {
-	const char *domain;
-	json_t *list;
-};
-
-static void alias_of(const char *alias, const char *domain, void *ctx)
-{
-	struct pairs_ctx *c = ctx;
-
-	if (strcmp(domain, c->domain) == 0)
-		json_array_append_new(c->list, json_string(alias));
-}
-
-static void bound_to(const char *address, const char *domain, void *ctx)
-{
-	alias_of(address, domain, ctx);
-}
-
 static json_t *domain_json(struct admin_req *r, const char *name)
 {
-	struct pairs_ctx aliases = { name, json_array() };
-	struct pairs_ctx bound = { name, json_array() };
+	struct admin_names_of aliases = { name, false, json_array() };
+	struct admin_names_of bound = { name, false, json_array() };
 	struct domain_info info;
 	const char *error;
 	json_t *policies;
 	bool found;
 
 	if (store_domain_get(name, &info, &found, &error) < 0 || !found ||
-	    store_domain_alias_list(name, alias_of, &aliases, &error) < 0 ||
-	    store_binding_list(bound_to, &bound, &error) < 0 ||
+	    store_domain_alias_list(name, admin_names_of, &aliases, &error) < 0 ||
+	    store_binding_list(admin_names_of, &bound, &error) < 0 ||
 	    (policies = admin_policies_json(name, "", &error)) == NULL) {
 		json_decref(aliases.list);
 		json_decref(bound.list);

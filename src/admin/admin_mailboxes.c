@@ -57,9 +57,7 @@ void admin_mailboxes_list(struct admin_req *r)
 		admin_fail(r, 503, NULL, "%s", error);
 		return;
 	}
-	admin_ok(r, 200, json_pack("{s:o,s:I,s:I}", "items", items, "total",
-				   (json_int_t)json_array_size(items), "offset",
-				   (json_int_t)0));
+	admin_list(r, items, json_array_size(items), 0);
 }
 
 void admin_mailboxes_add(struct admin_req *r)
@@ -155,9 +153,7 @@ void admin_acl_list(struct admin_req *r)
 		admin_fail(r, 503, NULL, "%s", error);
 		return;
 	}
-	admin_ok(r, 200, json_pack("{s:o,s:I,s:I}", "items", items, "total",
-				   (json_int_t)json_array_size(items), "offset",
-				   (json_int_t)0));
+	admin_list(r, items, json_array_size(items), 0);
 }
 
 /* Segment 5 as an ACL identifier; 400 and false when it is none. */

@@ -67,8 +67,7 @@ void admin_queue_list(struct admin_req *r)
 		admin_fail(r, 503, NULL, "%s", error);
 		return;
 	}
-	admin_ok(r, 200, json_pack("{s:o,s:I,s:I}", "items", ctx.items, "total",
-				   (json_int_t)ctx.total, "offset", (json_int_t)ctx.offset));
+	admin_list(r, ctx.items, ctx.total, ctx.offset);
 }
 
 /* Segment 1 as a queue id. */

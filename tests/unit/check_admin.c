@@ -32,17 +32,6 @@ static const struct admin_who client_admin = {
 	"boss@client1.com", ADMIN_ROLE_DOMAIN, "client1.com"
 };
 
-static void account_ok(const char *name, const char *domain)
-{
-	struct account_secrets secrets;
-	struct account a;
-	const char *error = NULL;
-
-	memset(&secrets, 0, sizeof(secrets));
-	ck_assert_msg(store_account_add(name, domain, &secrets, &a, &error) == 0,
-		      "account %s@%s: %s", name, domain, error ? error : "(null)");
-}
-
 static void setup(void)
 {
 	const char *error = NULL;
@@ -52,10 +41,10 @@ static void setup(void)
 	ck_assert_int_eq(domain_add("example.com", &error), 0);
 	ck_assert_int_eq(domain_add("client1.com", &error), 0);
 	ck_assert_int_eq(domain_add("other.org", &error), 0);
-	account_ok("admin", "example.com");
-	account_ok("boss", "client1.com");
-	account_ok("abc", "client1.com");
-	account_ok("eve", "other.org");
+	unit_account_add("admin", "example.com");
+	unit_account_add("boss", "client1.com");
+	unit_account_add("abc", "client1.com");
+	unit_account_add("eve", "other.org");
 	ck_assert_int_eq(admin_role_set("example.com", "admin", ADMIN_ROLE_SERVER, &error), 0);
 	ck_assert_int_eq(admin_role_set("client1.com", "boss", ADMIN_ROLE_DOMAIN, &error), 0);
 }
@@ -215,7 +204,7 @@ START_TEST(test_paging)
 
 	for (int i = 0; i < 30; i++) {
 		snprintf(name, sizeof(name), "user%02d", i);
-		account_ok(name, "other.org");
+		unit_account_add(name, "other.org");
 	}
 	ck_assert_int_eq(call(&server_admin, "GET", "domains/other.org/accounts",
 			      "offset=20&limit=7", NULL, &a), 200);
@@ -287,6 +276,38 @@ START_TEST(test_policies_all_or_nothing)
 	pol = json_object_get(json_object_get(a, "policies"), "xmit");
 	ck_assert_str_eq(json_string_value(json_object_get(pol, "from")), "domain");
 	ck_assert(json_is_null(json_object_get(pol, "set")));
+	json_decref(a);
+}
+END_TEST
+
+START_TEST(test_aliases)
+{
+	json_t *a, *aliases;
+
+	/* an account's aliases are names in its domain, as the path takes them */
+	ck_assert_int_eq(status_of(&client_admin, "POST", "accounts/abc%40client1.com/aliases",
+				   "{\"alias\":\"Info\"}"), 201);
+	ck_assert_int_eq(call(&client_admin, "GET", "accounts/abc%40client1.com", "", NULL, &a),
+			 200);
+	aliases = json_object_get(a, "aliases");
+	ck_assert_int_eq(json_array_size(aliases), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(aliases, 0)), "info");
+	json_decref(a);
+	/* not boss's alias, so not removable as his */
+	ck_assert_int_eq(status_of(&client_admin, "DELETE", "accounts/boss%40client1.com/aliases/info",
+				   NULL), 404);
+	ck_assert_int_eq(status_of(&client_admin, "DELETE", "accounts/abc%40client1.com/aliases/info",
+				   NULL), 204);
+	/* a domain's aliases and bound addresses */
+	ck_assert_int_eq(status_of(&server_admin, "POST", "domains/client1.com/aliases",
+				   "{\"alias\":\"client1.net\"}"), 201);
+	ck_assert_int_eq(status_of(&server_admin, "POST", "domains/client1.com/bound",
+				   "{\"address\":\"192.0.2.9\"}"), 201);
+	ck_assert_int_eq(call(&client_admin, "GET", "domains/client1.com", "", NULL, &a), 200);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(a, "aliases"), 0)),
+			 "client1.net");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(a, "bound"), 0)),
+			 "192.0.2.9");
 	json_decref(a);
 }
 END_TEST
@@ -420,6 +441,7 @@ static Suite *admin_suite(void)
 	tcase_add_test(tc, test_domain_admin);
 	tcase_add_test(tc, test_paging);
 	tcase_add_test(tc, test_policies_all_or_nothing);
+	tcase_add_test(tc, test_aliases);
 	tcase_add_test(tc, test_log_lines);
 	tcase_add_test(tc, test_log_endpoint);
 	tcase_add_test(tc, test_login_body);

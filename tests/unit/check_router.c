@@ -38,20 +38,6 @@ static char root_dir[] = "/tmp/check_router.XXXXXX";
  *   its domain alias client1.net; bound to 192.0.2.9.
  * other.org: eve; bound to 192.0.2.7 and 2001:db8::7. */
 
-/* Accounts straight through the store: the Router never looks at
- * passwords, and a yescrypt hash per account per table row would make
- * this program take minutes. */
-static void account_ok(const char *name, const char *domain)
-{
-	struct account_secrets secrets;
-	struct account a;
-	const char *error = NULL;
-
-	memset(&secrets, 0, sizeof(secrets));
-	ck_assert_msg(store_account_add(name, domain, &secrets, &a, &error) == 0,
-		      "account %s@%s: %s", name, domain, error ? error : "(null)");
-}
-
 static void admin_ok(int ret, const char *what, const char *error)
 {
 	ck_assert_msg(ret == 0, "%s: %s", what, error ? error : "(null)");
@@ -66,12 +52,12 @@ static void setup(void)
 	admin_ok(domain_add("example.com", &error), "domain example.com", error);
 	admin_ok(domain_add("Client1.com", &error), "domain client1.com", error);
 	admin_ok(domain_add("other.org", &error), "domain other.org", error);
-	account_ok("jsmith", "example.com");
-	account_ok("bob", "example.com");
-	account_ok(L64, "example.com");
-	account_ok("cl1", "client1.com");
-	account_ok("abc", "client1.com");
-	account_ok("eve", "other.org");
+	unit_account_add("jsmith", "example.com");
+	unit_account_add("bob", "example.com");
+	unit_account_add(L64, "example.com");
+	unit_account_add("cl1", "client1.com");
+	unit_account_add("abc", "client1.com");
+	unit_account_add("eve", "other.org");
 	admin_ok(alias_add("Sales@example.com", "bob", &error), "alias sales",
 		 error);
 	admin_ok(alias_add("info", "jsmith@example.com", &error), "alias info",
@@ -444,7 +430,7 @@ START_TEST(test_unified_account_removed)
 
 	/* an account made later under the old name is not silently the
 	 * catch-all again: that takes the admin's word */
-	account_ok("cl1", "client1.com");
+	unit_account_add("cl1", "client1.com");
 	assert_refused("abcdef@client1.com", NULL, ROUTE_UNKNOWN,
 		       "no such user: abcdef@client1.com",
 		       "a new account with the old name is not the unified "

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/store_ops.h"
 #include "unit.h"
 
 int unit_run(Suite *suite)
@@ -73,4 +74,15 @@ void unit_store_close(struct unit_store *u)
 {
 	store_close();
 	unit_rm_tree(u->data_dir);
+}
+
+void unit_account_add(const char *name, const char *domain)
+{
+	struct account_secrets secrets;
+	struct account a;
+	const char *error = NULL;
+
+	memset(&secrets, 0, sizeof(secrets));
+	ck_assert_msg(store_account_add(name, domain, &secrets, &a, &error) == 0,
+		      "account %s@%s: %s", name, domain, error ? error : "(null)");
 }

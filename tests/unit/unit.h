@@ -26,6 +26,10 @@ struct unit_store {
 };
 void unit_store_open(struct unit_store *u, const char *root,
 		     uint64_t max_message_size);
+/* An account straight through the store, with no password: the tests
+ * that need accounts by the dozen but never a login (a yescrypt hash
+ * each would make them take minutes).  Fails the test on an error. */
+void unit_account_add(const char *name, const char *domain);
 /* Close the store and remove its directory. */
 void unit_store_close(struct unit_store *u);
 
