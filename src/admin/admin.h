@@ -89,9 +89,11 @@ admin_handler admin_domains_list, admin_domains_add, admin_domain_get,
 	admin_domain_alias_del, admin_domain_bind, admin_domain_unbind;
 admin_handler admin_accounts_list, admin_accounts_add, admin_account_get,
 	admin_account_patch, admin_account_del, admin_account_password,
-	admin_account_alias_add, admin_account_alias_del;
+	admin_account_alias_add, admin_account_alias_del, admin_account_expire,
+	admin_route_get;
 admin_handler admin_mailboxes_list, admin_mailboxes_add, admin_mailbox_patch,
-	admin_mailbox_del, admin_acl_list, admin_acl_put, admin_acl_del;
+	admin_mailbox_del, admin_messages_list, admin_acl_list, admin_acl_put,
+	admin_acl_del;
 admin_handler admin_alerts_list, admin_alerts_add, admin_alert_del;
 admin_handler admin_status_get, admin_log_get, admin_server_get,
 	admin_server_patch, admin_settings_get, admin_settings_patch;

@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "admin/admin.h"
 #include "admin/admin_role.h"
 #include "lib/strnum.h"
 #include "mail/accounts.h"
+#include "mail/expire.h"
+#include "mail/router.h"
 #include "mail/names.h"
 #include "store/store_ops.h"
 
@@ -307,4 +310,59 @@ void admin_account_alias_del(struct admin_req *r)
 		return;
 	}
 	admin_ok(r, 204, NULL);
+}
+
+/* What pop_expire lets go, now, as posternctl expire ADDRESS does. */
+void admin_account_expire(struct admin_req *r)
+{
+	struct account a;
+	const char *error;
+	size_t removed;
+	int days;
+
+	if (!admin_account_arg(r, 1, &a))
+		return;
+	if (account_expire(&a, (uint64_t)time(NULL), &removed, &days, &error) < 0) {
+		admin_fail(r, 503, NULL, "%s", error);
+		return;
+	}
+	admin_ok(r, 200, days < 0 ? json_pack("{s:I,s:n}", "removed", (json_int_t)removed, "days") :
+		 json_pack("{s:I,s:i}", "removed", (json_int_t)removed, "days", days));
+}
+
+/* What the Router makes of an address or login name (posternctl route). */
+void admin_route_get(struct admin_req *r)
+{
+	char address[ADDRESS_MAX + 1], local_ip[64], account[ADDRESS_MAX + 1];
+	struct route rt;
+	const char *error;
+	int got;
+
+	if ((got = admin_query(r, "address", address, sizeof(address))) < 0 ||
+	    admin_query(r, "local_ip", local_ip, sizeof(local_ip)) < 0)
+		return;
+	if (got == 0 || address[0] == '\0') {
+		admin_fail(r, 400, "address", "give ?address=name@domain");
+		return;
+	}
+	switch (router_resolve(address, local_ip[0] ? local_ip : NULL, &rt, &error)) {
+	case ROUTE_OK:
+		break;
+	case ROUTE_UNKNOWN:
+		admin_fail(r, 404, NULL, "%s", error);
+		return;
+	case ROUTE_BAD_ADDRESS:
+		admin_fail(r, 400, "address", "%s", error);
+		return;
+	case ROUTE_TEMPFAIL:
+		admin_fail(r, 503, NULL, "%s", error);
+		return;
+	}
+	/* a domain admin learns only of their own domain's accounts */
+	if (!admin_may_domain(r, rt.account.domain))
+		return;
+	snprintf(account, sizeof(account), "%s@%s", rt.account.name, rt.account.domain);
+	admin_ok(r, 200, json_pack("{s:s,s:s,s:s,s:s}", "account", account, "rule",
+				   route_rule_name(rt.rule), "address", rt.address, "mailbox",
+				   rt.mailbox));
 }

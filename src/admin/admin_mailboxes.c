@@ -119,6 +119,40 @@ void admin_mailbox_del(struct admin_req *r)
 	admin_ok(r, 204, NULL);
 }
 
+/* What POP and posternctl message list show: uid, size, Seen, hidden by
+ * pop_delete=hide, the UIDL. */
+void admin_messages_list(struct admin_req *r)
+{
+	struct mailbox_snapshot *snap;
+	struct mailbox_rec rec;
+	struct account a;
+	size_t offset, limit;
+	const char *error;
+	char uidl[UIDL_MAX + 1];
+	json_t *items;
+
+	if (!mailbox_arg(r, &a, &rec) || !admin_paging(r, &offset, &limit))
+		return;
+	if (mailbox_snapshot_take(&a, r->seg[3], NULL, &snap, &error) < 0) {
+		admin_fail_op(r, NULL, error);
+		return;
+	}
+	items = json_array();
+	for (size_t i = offset; i < snap->count && i - offset < limit; i++) {
+		const struct msg_info *m = &snap->msgs[i];
+
+		mailbox_snapshot_uidl(snap, m, uidl);
+		json_array_append_new(items, json_pack("{s:I,s:I,s:b,s:b,s:s}",
+						       "uid", (json_int_t)m->uid,
+						       "size", (json_int_t)m->size,
+						       "seen", (m->flags & MSG_SEEN) != 0,
+						       "hidden", (m->flags & MSG_POP_HIDDEN) != 0,
+						       "uidl", uidl));
+	}
+	admin_list(r, items, snap->count, offset);
+	mailbox_snapshot_free(&snap);
+}
+
 static json_t *acl_entry(const char *identifier, unsigned int rights)
 {
 	char letters[ACL_RIGHTS_STR_MAX];

@@ -11,6 +11,7 @@
 #include "ctl/ctl.h"
 #include "lib/xalloc.h"
 #include "mail/accounts.h"
+#include "mail/expire.h"
 #include "mail/names.h"
 
 int ctl_message_list(int argc, char **argv)
@@ -55,68 +56,20 @@ struct expire_run {
 	int ret;
 };
 
-struct expire_mailboxes {
-	uint64_t *ids;
-	size_t count, alloc;
-	size_t removed;
-	int ret;
-	const char *archive;	/* pop_delete=archive:NAME, or NULL */
-};
-
-/* Inside the listing's read transaction: only note the ids.  The
- * archive is kept: it holds what the user deleted over POP, Seen and old
- * as it is, on purpose - EXPIRE is about mail left where POP reads it. */
-static void note_mailbox(const struct mailbox_stat *st, void *ctx)
-{
-	struct expire_mailboxes *m = ctx;
-
-	if (m->archive != NULL && strcmp(st->name, m->archive) == 0)
-		return;
-
-	if (m->count == m->alloc) {
-		m->alloc = m->alloc ? m->alloc * 2 : 16;
-		m->ids = xrealloc(m->ids, m->alloc * sizeof(*m->ids));
-	}
-	m->ids[m->count++] = st->id;
-}
-
-/* One account: its pop_expire, then every mailbox of it. */
+/* One account: what its pop_expire says may go. */
 static void expire_account(const struct account *a, void *ctx)
 {
 	struct expire_run *r = ctx;
-	struct expire_mailboxes m = { NULL, 0, 0, 0, 0, NULL };
-	struct pop_policy p;
 	const char *error;
-	uint64_t cutoff;
+	size_t removed;
+	int days;
 
-	if (pop_policy_for(a->domain, a->name, &p, &error) < 0) {
+	if (account_expire(a, r->now, &removed, &days, &error) < 0)
 		r->ret = ctl_error(EX_TEMPFAIL, "%s@%s: %s", a->name, a->domain, error);
-		return;
-	}
-	if (p.expire_days < 0)
-		return;
-	cutoff = r->now - (uint64_t)p.expire_days * 86400;
-	if (p.delete_mode == POP_DELETE_ARCHIVE)
-		m.archive = p.archive;
-	if (store_mailbox_list(a, note_mailbox, &m, &error) < 0) {
-		r->ret = ctl_error(EX_TEMPFAIL, "%s@%s: %s", a->name, a->domain, error);
-		free(m.ids);
-		return;
-	}
-	for (size_t i = 0; i < m.count; i++) {
-		size_t n = 0;
-
-		if (mailbox_expire(m.ids[i], cutoff, &n, &error) < 0)
-			r->ret = ctl_error(EX_TEMPFAIL, "%s@%s: %s", a->name, a->domain,
-					   error);
-		m.removed += n;
-	}
-	free(m.ids);
-	if (m.removed > 0) {
+	if (removed > 0) {
 		printf("%s@%s: %zu retrieved message%s older than %d days removed\n",
-		       a->name, a->domain, m.removed, m.removed == 1 ? "" : "s",
-		       p.expire_days);
-		r->messages += m.removed;
+		       a->name, a->domain, removed, removed == 1 ? "" : "s", days);
+		r->messages += removed;
 		r->accounts++;
 	}
 }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -15,6 +17,7 @@
 #include "admin/admin_role.h"
 #include "lib/core_settings.h"
 #include "mail/accounts.h"
+#include "mail/import.h"
 #include "mail/policy.h"
 #include "postern/module.h"
 #include "store/store.h"
@@ -312,6 +315,96 @@ START_TEST(test_aliases)
 }
 END_TEST
 
+/* A message of `size` octets into abc's INBOX, arrived `age` seconds ago. */
+static void import_old(unsigned int age)
+{
+	static const char msg[] = "Subject: x\r\n\r\nbody\r\n";
+	struct account a;
+	const char *error = NULL;
+	uint32_t uid;
+	int fds[2];
+
+	ck_assert_int_eq(account_find("abc@client1.com", &a, &error), 0);
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(write(fds[1], msg, sizeof(msg) - 1), (ssize_t)sizeof(msg) - 1);
+	close(fds[1]);
+	ck_assert_int_eq(import_from_fd_dated(&a, "INBOX", fds[0], 1024 * 1024,
+					      (uint64_t)time(NULL) - age, &uid, &error), IMPORT_OK);
+	close(fds[0]);
+}
+
+START_TEST(test_route_messages_expire)
+{
+	json_t *a, *items;
+
+	ck_assert_int_eq(call(&client_admin, "GET", "route", "address=ABC%2Bnews%40client1.com",
+			      NULL, &a), 200);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "account")), "abc@client1.com");
+	ck_assert_str_eq(json_string_value(json_object_get(a, "rule")), "detail");
+	json_decref(a);
+	ck_assert_int_eq(status_of(&client_admin, "GET", "route?address=eve@other.org", NULL), 404);
+	ck_assert_int_eq(call(&client_admin, "GET", "route", "address=eve%40other.org", NULL, &a),
+			 403);
+	json_decref(a);
+	ck_assert_int_eq(call(&client_admin, "GET", "route", "address=nobody%40client1.com",
+			      NULL, &a), 404);
+	json_decref(a);
+	ck_assert_int_eq(call(&client_admin, "GET", "route", "", NULL, &a), 400);
+	json_decref(a);
+
+	/* two messages, one of them ten days old */
+	import_old(10 * 86400);
+	import_old(60);
+	ck_assert_int_eq(call(&client_admin, "GET", "accounts/abc%40client1.com/mailboxes/INBOX/messages",
+			      "limit=1&offset=1", NULL, &a), 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "total")), 2);
+	items = json_object_get(a, "items");
+	ck_assert_int_eq(json_array_size(items), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(items, 0), "uid")), 2);
+	ck_assert(json_is_false(json_object_get(json_array_get(items, 0), "seen")));
+	json_decref(a);
+	/* pop_expire never: nothing goes */
+	ck_assert_int_eq(call(&client_admin, "POST", "accounts/abc%40client1.com/expire", "", NULL,
+			      &a), 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "removed")), 0);
+	ck_assert(json_is_null(json_object_get(a, "days")));
+	json_decref(a);
+	/* 5 days: only retrieved (Seen) mail older than that goes - none is Seen */
+	ck_assert_int_eq(status_of(&client_admin, "PATCH", "accounts/abc%40client1.com",
+				   "{\"policies\":{\"pop_expire\":\"5\"}}"), 200);
+	ck_assert_int_eq(call(&client_admin, "POST", "accounts/abc%40client1.com/expire", "", NULL,
+			      &a), 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "days")), 5);
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "removed")), 0);
+	json_decref(a);
+	/* both retrieved: the old one goes, the new one stays */
+	{
+		struct mailbox_snapshot *snap;
+		struct account acc;
+		const char *error = NULL;
+
+		ck_assert_int_eq(account_find("abc@client1.com", &acc, &error), 0);
+		ck_assert_int_eq(mailbox_snapshot_take(&acc, "INBOX", NULL, &snap, &error), 0);
+		for (uint32_t i = 0; i < snap->count; i++)
+			ck_assert_int_eq(message_set_seen(snap->mailbox_id, snap->msgs[i].uid,
+							  &error), 0);
+		mailbox_snapshot_free(&snap);
+	}
+	ck_assert_int_eq(call(&client_admin, "POST", "accounts/abc%40client1.com/expire", "", NULL,
+			      &a), 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "removed")), 1);
+	json_decref(a);
+	ck_assert_int_eq(call(&client_admin, "GET", "accounts/abc%40client1.com/mailboxes/INBOX/messages",
+			      "", NULL, &a), 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "total")), 1);
+	ck_assert(json_is_true(json_object_get(json_array_get(json_object_get(a, "items"), 0),
+					       "seen")));
+	json_decref(a);
+	ck_assert_int_eq(status_of(&client_admin, "POST", "accounts/eve%40other.org/expire", NULL),
+			 403);
+}
+END_TEST
+
 START_TEST(test_log_lines)
 {
 	static const char line_notice[] = "2026-12-01 10:00:00.000 notice POP-3 [192.0.2.1] jsmith logged in";
@@ -442,6 +535,7 @@ static Suite *admin_suite(void)
 	tcase_add_test(tc, test_paging);
 	tcase_add_test(tc, test_policies_all_or_nothing);
 	tcase_add_test(tc, test_aliases);
+	tcase_add_test(tc, test_route_messages_expire);
 	tcase_add_test(tc, test_log_lines);
 	tcase_add_test(tc, test_log_endpoint);
 	tcase_add_test(tc, test_login_body);
