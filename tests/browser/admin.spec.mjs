@@ -7,11 +7,14 @@
 // playwright-core; a plain Node script: it prints one line per step and
 // "N passed, N failed", and exits 0 only when every step passed.  The
 // admin must be a server admin.  It makes a domain pw-<time>.test with one
-// account and removes both at the end.  POSTERN_LOG_GROWS=1 also requires
+// account and removes both at the end.  POSTERN_POP=host:port (the server's
+// POP listener) adds what a mail user then sees: the alert refusing their
+// next login, and the POP channel limit taking effect.  POSTERN_LOG_GROWS=1 also requires
 // the log page to show new lines while following (the mock writes some).
 
 import { chromium } from 'playwright-core';
 import { mkdir } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 
 const BASE = requireEnv('POSTERN_URL').replace(/\/+$/, '');
@@ -19,6 +22,7 @@ const ADMIN = requireEnv('POSTERN_ADMIN');
 const PASSWORD = requireEnv('POSTERN_PASSWORD');
 const SHOTS = process.env.POSTERN_SCREENSHOTS || join(import.meta.dirname ?? '.', 'screenshots');
 const LOG_GROWS = process.env.POSTERN_LOG_GROWS === '1';
+const POP = process.env.POSTERN_POP || '';
 const STAMP = Date.now().toString(36);
 const DOMAIN = `pw-${STAMP}.test`;
 const ACCOUNT = `tester@${DOMAIN}`;
@@ -184,6 +188,14 @@ async function accountSteps(page) {
     await row.waitFor();
     check((await row.locator('code').textContent()) === 'lrs', `the entry reads "${await row.locator('code').textContent()}"`);
   });
+  await step('shows the messages of INBOX; "Expire now" says what the policy keeps', async () => {
+    const boxes = card(page, 'Mailboxes');
+    await boxes.getByRole('button', { name: 'Messages of INBOX' }).click();
+    const messages = card(page, 'Messages');
+    await messages.getByText('No message.').waitFor();
+    await messages.getByRole('button', { name: 'Expire now' }).click();
+    await messages.locator('.notice.ok').filter({ hasText: 'pop_expire = never' }).waitFor();
+  });
   await step('creates, renames and deletes a mailbox', async () => {
     const boxes = card(page, 'Mailboxes');
     await boxes.getByLabel('New mailbox').fill('lists/info');
@@ -218,6 +230,78 @@ async function accountSteps(page) {
   });
 }
 
+// ---- a mail user's side, over POP (POSTERN_POP) ----
+
+/** A POP connection: its greeting, then one reply line per command sent. */
+function popOpen() {
+  const [host, port] = [POP.slice(0, POP.lastIndexOf(':')), Number(POP.slice(POP.lastIndexOf(':') + 1))];
+  return new Promise((resolve, reject) => {
+    const sock = createConnection({ host, port });
+    let buf = '';
+    const waiting = [];
+    const lines = [];
+    const deliver = () => {
+      while (waiting.length && lines.length) waiting.shift()(lines.shift());
+    };
+    sock.setEncoding('latin1');
+    sock.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\r\n')) >= 0) {
+        lines.push(buf.slice(0, i));
+        buf = buf.slice(i + 2);
+      }
+      deliver();
+    });
+    sock.on('close', () => { lines.push('(closed)'); deliver(); });
+    sock.on('error', reject);
+    const line = () => new Promise((r) => { waiting.push(r); deliver(); });
+    const session = {
+      line,
+      cmd: (text) => { sock.write(`${text}\r\n`); return line(); },
+      close: () => sock.destroy(),
+    };
+    sock.on('connect', () => resolve(session));
+  });
+}
+
+async function popLogin(user, password) {
+  const s = await popOpen();
+  try {
+    const greeting = await s.line();
+    check(greeting.startsWith('+OK'), `the POP greeting reads "${greeting}"`);
+    await s.cmd(`USER ${user}`);
+    const reply = await s.cmd(`PASS ${password}`);
+    await s.cmd('QUIT');
+    return reply;
+  } finally {
+    s.close();
+  }
+}
+
+async function until(what, fn, ms = 8000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function popSteps(page) {
+  if (!POP) {
+    console.log('  # POSTERN_POP not set: the POP side of alerts and channels not checked');
+    return;
+  }
+  await step('the alert refuses the account\'s next POP login with its text, once', async () => {
+    const refused = await popLogin(ACCOUNT, ACCOUNT_PASSWORD);
+    check(refused.startsWith('-ERR') && refused.includes('window.__pwned'),
+      `the first POP login got "${refused}"`);
+    const next = await popLogin(ACCOUNT, ACCOUNT_PASSWORD);
+    check(next.startsWith('+OK'), `the second POP login got "${next}"`);
+  });
+}
+
 async function settingsSteps(page) {
   let original = null;
   await step('settings: a bad POP channel limit is refused next to the field', async () => {
@@ -241,6 +325,31 @@ async function settingsSteps(page) {
     const now = await page.locator('input[name="pop.channels"]').inputValue();
     check(now === changed, `after a reload pop.channels is ${now}, not ${changed}`);
     await saveChannels(page, original);
+  });
+  if (!POP) return;
+  await step('settings: pop.channels = 1 takes effect at once: a second POP client is turned away', async () => {
+    await saveChannels(page, '1');
+    const first = await popOpen();
+    try {
+      check((await first.line()).startsWith('+OK'), 'the first POP client got no greeting');
+      await until('the second POP client is refused', async () => {
+        const second = await popOpen();
+        const greeting = await second.line();
+        second.close();
+        return greeting.startsWith('-ERR') && /too many/i.test(greeting);
+      });
+    } finally {
+      first.close();
+    }
+    await saveChannels(page, original);
+    await until('two POP clients are served again', async () => {
+      const a = await popOpen();
+      const b = await popOpen();
+      const ok = (await a.line()).startsWith('+OK') && (await b.line()).startsWith('+OK');
+      a.close();
+      b.close();
+      return ok;
+    });
   });
 }
 
@@ -456,6 +565,7 @@ async function main() {
     await dashboardSteps(page);
     await domainSteps(page);
     await accountSteps(page);
+    await popSteps(page);
     await settingsSteps(page);
     await queueSteps(page);
     await logSteps(page);

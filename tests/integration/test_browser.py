@@ -1,8 +1,9 @@
 """The web admin pages in a real browser against a real posternd: Debian's
 Chromium driven by playwright-core (tests/browser/admin.spec.mjs) does what
 an admin does - logs in, makes a domain and an account, sets an ACL, posts
-an alert with markup in it (shown as text), changes a setting, looks at the
-queue and follows the log, pages through a domain of 120 accounts, works at
+an alert with markup in it (shown as text) and sees the account's next POP
+login refused with it, sets pop.channels to 1 and sees a second POP client
+turned away at once, looks at the queue and follows the log, pages through a domain of 120 accounts, works at
 phone width, logs in as a domain admin, loses its session, cleans up and
 logs out - and fails on any script error or Content-Security-Policy
 violation.  The step-by-step output is printed when it fails.
@@ -75,6 +76,9 @@ def test_admin_pages_in_chromium(tmp_path):
                    POSTERN_ADMIN=ADMIN, POSTERN_PASSWORD=ADMIN_PASSWORD,
                    # the server logs every API request: the log page grows
                    POSTERN_LOG_GROWS="1",
+                   # and the mail user's side: the alert at the next POP
+                   # login, the channel limit at once
+                   POSTERN_POP=f"127.0.0.1:{srv.port}",
                    POSTERN_SCREENSHOTS=str(tmp_path / "screenshots"))
         res = subprocess.run([node, str(BROWSER_DIR / "admin.spec.mjs")], env=env,
                              cwd=BROWSER_DIR, capture_output=True, text=True,
@@ -83,6 +87,7 @@ def test_admin_pages_in_chromium(tmp_path):
         assert res.returncode == 0, f"browser test failed:\n{out}"
         assert " 0 failed" in out, out
         assert "paging not checked" not in out, out
+        assert "not checked" not in out, out
         # what the pages changed went through the server: pop.channels is
         # back where the test found it, the test's domain is gone
         listed = srv.ctl("domain", "list").stdout.decode()

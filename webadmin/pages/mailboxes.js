@@ -1,11 +1,14 @@
-// The mailboxes of an account page: list, create, rename, delete, and
-// one mailbox's access rights (ACL: list, set, remove).
+// The mailboxes of an account page: list, create, rename, delete, one
+// mailbox's messages (paged; expire now), and its access rights (ACL:
+// list, set, remove).
 
 import { h, replace } from '../lib/dom.js';
-import { api, listItems, listTotal, path } from '../lib/api.js';
+import { api, listItems, listTotal, path, query } from '../lib/api.js';
 import { bytes, count } from '../lib/format.js';
 import { field, form } from '../lib/forms.js';
-import { actionButton, confirmAction, errorNotice, notice, panel, table } from '../lib/widgets.js';
+import { actionButton, confirmAction, errorNotice, notice, pager, panel, table } from '../lib/widgets.js';
+
+const MESSAGE_PAGE = 50;
 
 const rightsLegend = [
   ['l', 'lookup: see the mailbox'], ['r', 'read: open it (POP needs this)'], ['s', 'keep Seen'],
@@ -13,27 +16,66 @@ const rightsLegend = [
   ['c', 'create sub-mailboxes'], ['d', 'delete messages (DELE)'], ['a', 'administer the ACL'],
 ];
 
-/** The two cards: the mailboxes, and the access rights of the one chosen (INBOX first). */
+/** The three cards: the mailboxes, and the messages and access rights of the one chosen (INBOX first). */
 export function mailboxSections(ctx, address) {
   const accountPath = path`/api/accounts/${address}`;
   let chosen = 'INBOX';
+  let offset = 0;
+  const flash = { text: '' }; // what "Expire now" did, shown above the list it refreshed
+  const messages = panel('Messages', (body, refresh) => messagesBody(body, ctx, accountPath, chosen,
+    { offset, onPage: (next) => { offset = next; refresh(); }, refresh, flash }));
   const rights = panel('Access rights', (body, refresh) => aclBody(body, ctx, accountPath, address, chosen, refresh));
-  const choose = (name) => {
+  const show = (name, card) => {
     chosen = name;
+    offset = 0;
+    messages.refresh();
     rights.refresh();
-    rights.node.scrollIntoView({ block: 'start' });
+    card.node.scrollIntoView({ block: 'start' });
   };
   const mailboxes = panel('Mailboxes', async (body, refresh) => {
-    const names = await mailboxBody(body, ctx, accountPath, { choose, refresh });
+    const names = await mailboxBody(body, ctx, accountPath, {
+      choose: (name) => show(name, rights), browse: (name) => show(name, messages), refresh });
     if (!names.includes(chosen)) {
       chosen = 'INBOX';
+      offset = 0;
+      messages.refresh();
       rights.refresh();
     }
   });
-  return [mailboxes.node, rights.node];
+  return [mailboxes.node, messages.node, rights.node];
 }
 
-async function mailboxBody(body, ctx, accountPath, { choose, refresh }) {
+async function messagesBody(body, ctx, accountPath, mailbox, { offset, onPage, refresh, flash }) {
+  const boxPath = `${accountPath}/mailboxes/${encodeURIComponent(mailbox)}`;
+  const answer = await ctx.get(`${boxPath}/messages${query({ offset, limit: MESSAGE_PAGE })}`);
+  const items = listItems(answer);
+  const problem = h('div', {}, flash.text ? notice(flash.text, 'ok') : null);
+  flash.text = '';
+  const state = (m) => [m.seen ? 'retrieved' : 'new', m.hidden ? 'deleted over POP (hidden)' : null]
+    .filter(Boolean).join(', ');
+  replace(body,
+    h('p', { class: 'acl-mailbox' }, 'Messages in ', h('strong', { text: mailbox }),
+      '. Choose another with its “Messages” button above.'),
+    problem,
+    table([
+      { label: 'UID', class: 'num', cell: (m) => String(m.uid) },
+      { label: 'Size', class: 'num', cell: (m) => bytes(m.size) },
+      { label: 'State', cell: (m) => state(m) },
+      { label: 'UIDL', class: 'primary', cell: (m) => h('code', { text: m.uidl }) },
+    ], items, { empty: 'No message.', caption: `Messages in ${mailbox}` }),
+    pager({ offset, limit: MESSAGE_PAGE, total: listTotal(answer), shown: items.length,
+            noun: ['message', 'messages'], onPage }),
+    h('div', { class: 'actions' }, actionButton('Expire now', async () => {
+      const result = await api('POST', `${accountPath}/expire`);
+      flash.text = result.days === null
+        ? 'This account keeps mail for ever (pop_expire = never): nothing was removed.'
+        : `${count(result.removed)} retrieved message(s) older than ${result.days} days removed.`;
+      refresh();
+    }, { title: 'Remove the retrieved mail older than the pop_expire policy allows, from every mailbox of the account',
+         onError: (err) => replace(problem, errorNotice(err)) })));
+}
+
+async function mailboxBody(body, ctx, accountPath, { choose, browse, refresh }) {
   const answer = await ctx.get(`${accountPath}/mailboxes?limit=500`);
   const items = listItems(answer);
   const names = items.map((m) => m.name);
@@ -45,6 +87,7 @@ async function mailboxBody(body, ctx, accountPath, { choose, refresh }) {
       { label: 'Messages', class: 'num', cell: (m) => count(m.messages) },
       { label: 'Size', class: 'num', cell: (m) => bytes(m.size) },
       { label: 'Actions', class: 'actions-cell', cell: (m) => [
+        h('button', { type: 'button', text: `Messages of ${m.name}`, on: { click: () => browse(m.name) } }),
         h('button', { type: 'button', text: `Access rights of ${m.name}`, on: { click: () => choose(m.name) } }),
         m.name === 'INBOX' ? null : actionButton(`Delete ${m.name}`, async () => {
           if (!await confirmAction(`Delete the mailbox ${m.name} and its messages? Its sub-mailboxes stay.`, 'Delete mailbox')) return;
