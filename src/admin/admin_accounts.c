@@ -15,6 +15,7 @@
 #include "mail/expire.h"
 #include "mail/router.h"
 #include "mail/names.h"
+#include "mail/real_name.h"
 #include "store/store_ops.h"
 
 struct page {
@@ -63,13 +64,17 @@ void admin_accounts_list(struct admin_req *r)
 		struct account_info info;
 		struct account a;
 		bool found;
-		char addr[ADDRESS_MAX + 1];
+		char addr[ADDRESS_MAX + 1], real[REAL_NAME_MAX + 1];
 
 		snprintf(addr, sizeof(addr), "%s@%s", page.list[i].name, page.list[i].domain);
 		if (store_account_info(page.list[i].name, d, &a, &info, &found, &error) < 0 ||
 		    !found)
 			continue;
-		json_array_append_new(items, json_pack("{s:s,s:I,s:I,s:I}", "address", addr,
+		if (real_name_get(page.list[i].domain, page.list[i].name, real, sizeof(real),
+				  &error) < 0)
+			real[0] = '\0';
+		json_array_append_new(items, json_pack("{s:s,s:s,s:I,s:I,s:I}", "address", addr,
+						       "real_name", real,
 						       "quota", (json_int_t)info.quota,
 						       "used", (json_int_t)info.used,
 						       "messages", (json_int_t)info.messages));
@@ -92,17 +97,22 @@ static bool parse_quota(struct admin_req *r, const char *v, uint64_t *q_r)
 
 void admin_accounts_add(struct admin_req *r)
 {
-	static const char *const fields[] = { "name", "password", "quota", NULL };
+	static const char *const fields[] = { "name", "password", "quota", "real_name", NULL };
 	char d[ACCOUNT_NAME_MAX + 1], addr[ADDRESS_MAX + 2];
-	const char *name, *password, *quota, *error;
+	const char *name, *password, *quota, *real, *error;
 	struct account a;
 	uint64_t q = 0;
 
 	if (!admin_domain_arg(r, 1, d) || !admin_fields_only(r, fields) ||
 	    !admin_get_str(r, "name", &name, true) ||
 	    !admin_get_str(r, "password", &password, true) ||
-	    !admin_get_str(r, "quota", &quota, false))
+	    !admin_get_str(r, "quota", &quota, false) ||
+	    !admin_get_str(r, "real_name", &real, false))
 		return;
+	if (real != NULL && real_name_check(real, &error) < 0) {
+		admin_fail(r, 400, "real_name", "%s", error);
+		return;
+	}
 	if (strchr(name, '@') != NULL || strchr(name, '%') != NULL) {
 		admin_fail(r, 400, "name", "the name only: the domain is %s", d);
 		return;
@@ -118,13 +128,17 @@ void admin_accounts_add(struct admin_req *r)
 		admin_fail_op(r, "quota", error);
 		return;
 	}
+	if (real != NULL && real_name_set(a.domain, a.name, real, &error) < 0) {
+		admin_fail_op(r, "real_name", error);
+		return;
+	}
 	snprintf(addr, sizeof(addr), "%s@%s", a.name, a.domain);
 	admin_ok(r, 201, json_pack("{s:s}", "address", addr));
 }
 
 static json_t *account_json(struct admin_req *r, const struct account *acc)
 {
-	char addr[ADDRESS_MAX + 1];
+	char addr[ADDRESS_MAX + 1], real[REAL_NAME_MAX + 1];
 	struct admin_names_of aliases = { addr, true, NULL };
 	struct account_info info;
 	struct account a;
@@ -135,7 +149,8 @@ static json_t *account_json(struct admin_req *r, const struct account *acc)
 
 	snprintf(addr, sizeof(addr), "%s@%s", acc->name, acc->domain);
 	if (store_account_info(acc->name, acc->domain, &a, &info, &found, &error) < 0 ||
-	    !found || admin_role_get(acc->domain, acc->name, &role, &error) < 0) {
+	    !found || admin_role_get(acc->domain, acc->name, &role, &error) < 0 ||
+	    real_name_get(acc->domain, acc->name, real, sizeof(real), &error) < 0) {
 		admin_fail(r, found ? 503 : 404, NULL, "%s", found ? error : "no such account");
 		return NULL;
 	}
@@ -146,7 +161,8 @@ static json_t *account_json(struct admin_req *r, const struct account *acc)
 		admin_fail(r, 503, NULL, "%s", error);
 		return NULL;
 	}
-	return json_pack("{s:s,s:I,s:I,s:I,s:b,s:s,s:o,s:o}", "address", addr,
+	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:s,s:o,s:o}", "address", addr,
+			 "real_name", real,
 			 "quota", (json_int_t)info.quota, "used", (json_int_t)info.used,
 			 "messages", (json_int_t)info.messages,
 			 "admin", (info.flags & ACCOUNT_ADMIN) != 0,
@@ -168,9 +184,9 @@ void admin_account_get(struct admin_req *r)
 void admin_account_patch(struct admin_req *r)
 {
 	static const char *const fields[] = { "quota", "policies", "webadmin", "admin",
-					      NULL };
+					      "real_name", NULL };
 	char addr[ADDRESS_MAX + 1];
-	const char *quota, *webadmin, *error;
+	const char *quota, *webadmin, *real, *error;
 	struct account a;
 	enum admin_role role;
 	json_t *policies, *admin, *o;
@@ -178,8 +194,13 @@ void admin_account_patch(struct admin_req *r)
 
 	if (!admin_account_arg(r, 1, &a) || !admin_fields_only(r, fields) ||
 	    !admin_get_str(r, "quota", &quota, false) ||
-	    !admin_get_str(r, "webadmin", &webadmin, false))
+	    !admin_get_str(r, "webadmin", &webadmin, false) ||
+	    !admin_get_str(r, "real_name", &real, false))
 		return;
+	if (real != NULL && real_name_check(real, &error) < 0) {
+		admin_fail(r, 400, "real_name", "%s", error);
+		return;
+	}
 	snprintf(addr, sizeof(addr), "%s@%s", a.name, a.domain);
 	if (quota != NULL && !parse_quota(r, quota, &q))
 		return;
@@ -206,6 +227,10 @@ void admin_account_patch(struct admin_req *r)
 		return;
 	if (admin != NULL && account_set_admin(addr, json_is_true(admin), &error) < 0) {
 		admin_fail_op(r, "admin", error);
+		return;
+	}
+	if (real != NULL && real_name_set(a.domain, a.name, real, &error) < 0) {
+		admin_fail_op(r, "real_name", error);
 		return;
 	}
 	if (quota != NULL && account_set_quota(addr, q, &error) < 0) {

@@ -9,6 +9,7 @@
 #include "mail/policy.h"
 #include "lib/strnum.h"
 #include "mail/accounts.h"
+#include "mail/real_name.h"
 #include "mail/names.h"
 #include "store/store_ops.h"
 
@@ -107,7 +108,7 @@ int ctl_account_list(int argc, char **argv)
 	return 0;
 }
 
-#define ACCOUNT_SET_USAGE "usage: account set ADDRESS admin=yes|no quota=SIZE|none webadmin=none|domain|server POLICY=VALUE..."
+#define ACCOUNT_SET_USAGE "usage: account set ADDRESS admin=yes|no quota=SIZE|none webadmin=none|domain|server real_name=TEXT POLICY=VALUE..."
 
 /* account set ADDRESS key=value...: the admin right, the quota, the web
  * admin right, policies. */
@@ -137,6 +138,18 @@ int ctl_account_set(int argc, char **argv)
 			printf("%s: quota=%s\n", argv[0], quota ? v : "none");
 			continue;
 		}
+		if (strncmp(argv[i], "real_name=", 10) == 0) {
+			struct account a;
+
+			if (real_name_check(argv[i] + 10, &error) < 0)
+				return ctl_error(EX_DATAERR, "account set: %s", error);
+			if (account_find(argv[0], &a, &error) < 0)
+				return ctl_error(EX_NOUSER, "%s", error);
+			if (real_name_set(a.domain, a.name, argv[i] + 10, &error) < 0)
+				return ctl_error(1, "%s", error);
+			printf("%s: real_name=%s\n", argv[0], argv[i] + 10);
+			continue;
+		}
 		if (strncmp(argv[i], "webadmin=", 9) == 0) {
 			enum admin_role role;
 			struct account a;
@@ -159,7 +172,7 @@ int ctl_account_set(int argc, char **argv)
 
 			if (ret == CTL_NOT_A_POLICY)
 				return ctl_error(EX_USAGE,
-						 "account set: unknown setting '%s' (known: admin=yes|no, quota=SIZE|none, webadmin=none|domain|server, %s)",
+						 "account set: unknown setting '%s' (known: admin=yes|no, quota=SIZE|none, webadmin=none|domain|server, real_name=TEXT, %s)",
 						 argv[i], policy_names());
 			if (ret != 0)
 				return ret;
@@ -179,6 +192,7 @@ int ctl_account_show(int argc, char **argv)
 	struct account_info info;
 	struct account account;
 	enum admin_role role;
+	char real[REAL_NAME_MAX + 1];
 	const char *error;
 	bool found;
 
@@ -195,6 +209,9 @@ int ctl_account_show(int argc, char **argv)
 	if (admin_role_get(account.domain, account.name, &role, &error) < 0)
 		return ctl_error(EX_TEMPFAIL, "%s", error);
 	printf("webadmin %s\n", admin_role_name(role));
+	if (real_name_get(account.domain, account.name, real, sizeof(real), &error) < 0)
+		return ctl_error(EX_TEMPFAIL, "%s", error);
+	printf("real_name %s\n", real[0] ? real : "-");
 	if (info.quota)
 		printf("quota %llu\n", (unsigned long long)info.quota);
 	else

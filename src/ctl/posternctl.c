@@ -59,6 +59,8 @@ static const struct ctl_command commands[] = {
 	  "the right to act as other users (SASL authzid); the storage quota" },
 	{ "account", "set", "ADDRESS webadmin=none|domain|server", ctl_account_set,
 	  "who may log in to the web admin: of its own domain, or of everything" },
+	{ "account", "set", "ADDRESS real_name=TEXT", ctl_account_set,
+	  "the account's real name, shown beside its address (empty: none)" },
 	{ "account", "set", "ADDRESS POLICY=VALUE", ctl_account_set,
 	  "a policy for the account (empty: inherit the domain's)" },
 	{ "account", "show", "ADDRESS", ctl_account_show,

@@ -216,6 +216,23 @@ async function accountSteps(page) {
     await right.getByRole('button', { name: 'Save web admin right' }).click();
     await right.locator('.form-message.ok').waitFor();
   });
+  await step('gives the account a real name with <script> in it; it shows as text, here and in the list', async () => {
+    const name = card(page, 'Real name');
+    await name.getByLabel('Real name').fill(HOSTILE);
+    await name.getByRole('button', { name: 'Save real name' }).click();
+    const shown = name.locator('p.real-name').filter({ hasText: 'window.__pwned' });
+    await shown.waitFor();
+    check(await shown.textContent() === HOSTILE, `the real name reads "${await shown.textContent()}"`);
+    check(await name.locator('script, img, b').count() === 0, 'the real name became markup');
+    await go(page, `#/domains/${DOMAIN}`);
+    const cell = card(page, 'Accounts').getByRole('cell').filter({ hasText: 'window.__pwned' });
+    await cell.waitFor();
+    check(await cell.textContent() === HOSTILE || (await cell.textContent()).endsWith(HOSTILE),
+      `the list shows "${await cell.textContent()}"`);
+    check(await page.evaluate(() => window.__pwned) === undefined, 'a script in the real name ran');
+    await go(page, `#/accounts/${encodeURIComponent(ACCOUNT)}`);
+    await card(page, 'Post an alert').waitFor();
+  });
   await step('posts an alert for the account; <script> in it shows as text', async () => {
     const post = card(page, 'Post an alert');
     await post.getByLabel('Alert text').fill(HOSTILE);

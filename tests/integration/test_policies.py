@@ -242,7 +242,8 @@ def test_lmtp_no_refuses_delivery_for_that_account_only(server_factory):
     # what the server records for itself cannot be set by hand
     (["account", "set", USER, "_pop_last_login_ms=1"], 64,
      "account set: unknown setting '_pop_last_login_ms=1' (known: admin=yes|no, "
-     "quota=SIZE|none, webadmin=none|domain|server, pop, xmit, lmtp, retrieval, "
+     "quota=SIZE|none, webadmin=none|domain|server, real_name=TEXT, pop, xmit, lmtp, "
+     "retrieval, "
      "pop_from, pop_delete, pop_login_delay, pop_expire)"),
     (["server", "set", "pop"], 64, "'pop' is not KEY=VALUE"),
     (["server", "set"], 64, "usage: server set KEY=VALUE..."),

@@ -405,6 +405,39 @@ START_TEST(test_route_messages_expire)
 }
 END_TEST
 
+START_TEST(test_real_name)
+{
+	json_t *a;
+
+	/* kept as given (the pages show it as text), UTF-8 and markup alike */
+	ck_assert_int_eq(status_of(&client_admin, "PATCH", "accounts/abc%40client1.com",
+				   "{\"real_name\":\"J\u00f6rg <script>x()</script>\"}"), 200);
+	ck_assert_int_eq(call(&client_admin, "GET", "domains/client1.com/accounts", "q=abc", NULL,
+			      &a), 200);
+	ck_assert_str_eq(json_string_value(json_object_get(
+		json_array_get(json_object_get(a, "items"), 0), "real_name")),
+		"J\xc3\xb6rg <script>x()</script>");
+	json_decref(a);
+	/* a control character or an overlong name changes nothing */
+	ck_assert_int_eq(call(&client_admin, "PATCH", "accounts/abc%40client1.com", "",
+			      "{\"real_name\":\"a\\nb\"}", &a), 400);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "field")), "real_name");
+	json_decref(a);
+	ck_assert_int_eq(status_of(&client_admin, "PATCH", "accounts/abc%40client1.com",
+				   "{\"real_name\":\"\\u0085\"}"), 400);
+	ck_assert_int_eq(call(&client_admin, "GET", "accounts/abc%40client1.com", "", NULL, &a),
+			 200);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "real_name")),
+			 "J\xc3\xb6rg <script>x()</script>");
+	json_decref(a);
+	/* "" removes it */
+	ck_assert_int_eq(call(&client_admin, "PATCH", "accounts/abc%40client1.com", "",
+			      "{\"real_name\":\"\"}", &a), 200);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "real_name")), "");
+	json_decref(a);
+}
+END_TEST
+
 START_TEST(test_log_lines)
 {
 	static const char line_notice[] = "2026-12-01 10:00:00.000 notice POP-3 [192.0.2.1] jsmith logged in";
@@ -535,6 +568,7 @@ static Suite *admin_suite(void)
 	tcase_add_test(tc, test_paging);
 	tcase_add_test(tc, test_policies_all_or_nothing);
 	tcase_add_test(tc, test_aliases);
+	tcase_add_test(tc, test_real_name);
 	tcase_add_test(tc, test_route_messages_expire);
 	tcase_add_test(tc, test_log_lines);
 	tcase_add_test(tc, test_log_endpoint);

@@ -22,6 +22,8 @@ export function render(view, ctx) {
     h('p', { class: 'crumbs' }, h('a', { href: href.domains(), text: 'Domains' }), ' / ',
       domainName ? h('a', { href: href.domain(domainName), text: domainName }) : null, ' / '),
     h('h1', { text: address }),
+    panel('Real name', (body, refresh) => realName(body, ctx, accountPath, refresh),
+      { intro: 'Shown beside the address in these pages.' }).node,
     panel('Quota and usage', (body, refresh) => usage(body, ctx, accountPath, refresh)).node,
     ...mailboxSections(ctx, address),
     panel('Aliases', (body, refresh) => accountAliases(body, ctx, accountPath, domainName, refresh),
@@ -55,6 +57,17 @@ async function usage(body, ctx, accountPath, refresh) {
     }, field({ label: 'Quota', name: 'quota', value: typeof a.quota === 'string' ? a.quota : '',
                placeholder: limited ? bytes(a.quota) : 'none', autocomplete: 'off',
                hint: 'Such as 500M or 2G; none (or empty) for no limit.' })));
+}
+
+async function realName(body, ctx, accountPath, refresh) {
+  const a = await ctx.get(accountPath);
+  replace(body,
+    h('p', { class: 'real-name', text: a.real_name || '(none)' }),
+    form({ submitLabel: 'Save real name', class: 'inline-form', onSubmit: async (values) => {
+      await api('PATCH', accountPath, { real_name: values.real_name.trim() });
+      refresh();
+    } }, field({ label: 'Real name', name: 'real_name', value: a.real_name || '', autocomplete: 'off',
+                 maxlength: 200, hint: 'Such as Jane Smith; empty for none.' })));
 }
 
 function passwordSection(accountPath) {

@@ -79,6 +79,7 @@ function accountsSection(ctx, domainName) {
 function accountTable(items, q) {
   return table([
     { label: 'Account', class: 'primary', cell: (a) => h('a', { href: href.account(a.address), text: a.address }) },
+    { label: 'Real name', cell: (a) => a.real_name || '' },
     { label: 'Quota', class: 'num', cell: (a) => quota(a.quota) },
     { label: 'Used', class: 'num', cell: (a) => bytes(a.used) },
     { label: 'Messages', class: 'num', cell: (a) => count(a.messages) },
