@@ -97,6 +97,8 @@ admin_handler admin_mailboxes_list, admin_mailboxes_add, admin_mailbox_patch,
 admin_handler admin_alerts_list, admin_alerts_add, admin_alert_del;
 admin_handler admin_status_get, admin_log_get, admin_server_get,
 	admin_server_patch, admin_settings_get, admin_settings_patch;
+admin_handler admin_retrievals_list, admin_retrievals_add, admin_retrieval_get,
+	admin_retrieval_patch, admin_retrieval_del, admin_retrieval_run;
 admin_handler admin_queue_list, admin_queue_get, admin_queue_retry,
 	admin_queue_flush, admin_queue_del;
 
