@@ -222,11 +222,19 @@ void admin_retrieval_del(struct admin_req *r)
 	const char *error;
 	bool found;
 
+	uint64_t id;
+
 	if (!source_arg(r, &a, &s))
 		return;
+	id = s.id;
 	explicit_bzero(&s, sizeof(s));
-	if (store_retrieval_del(&a, s.id, &found, &error) < 0) {
+	if (store_retrieval_del(&a, id, &found, &error) < 0) {
 		admin_fail(r, 503, NULL, "%s", error);
+		return;
+	}
+	if (!found) {
+		admin_fail(r, 404, NULL, "no retrieval %llu for %s@%s",
+			   (unsigned long long)id, a.name, a.domain);
 		return;
 	}
 	admin_ok(r, 204, NULL);
