@@ -738,7 +738,7 @@ static int release_txn(MDB_txn *txn, void *vctx)
 	int rc;
 
 	op->count = 0;
-	rc = store_walk_prefix(txn, store_dbi(DB_RETRIEVAL), NULL, 0,
+	rc = store_walk_prefix(txn, store_dbi(DB_RETRIEVAL), "", 0,
 			       release_one, op);
 	for (size_t i = 0; rc == 0 && i < op->count; i++) {
 		struct retrieval_source old = op->list[i], *s = &op->list[i];
