@@ -797,6 +797,7 @@ void retrieval_session_start(const struct retrieval_source *src)
 	struct session *s = calloc(1, sizeof(*s));
 	const char *error;
 	char port[8];
+	bool allowed;
 
 	retrieval.running++;
 	if (s == NULL) {
@@ -807,6 +808,16 @@ void retrieval_session_start(const struct retrieval_source *src)
 	s->next = sessions;
 	sessions = s;
 	s->state = ST_CONNECTING;
+	if (account_service_allowed(&src->account, "retrieval", &allowed,
+				    &error) < 0) {
+		fail(s, "cannot read the account's policies: %s", error);
+		return;
+	}
+	if (!allowed) {
+		fail(s, "retrieval is switched off for %s@%s (policy retrieval = no)",
+		     src->account.name, src->account.domain);
+		return;
+	}
 	log_msg(LOG_INFO, "RETRIEVAL", "%llu %s@%s: fetching from %s@%s:%u (%s)",
 		(unsigned long long)src->id, src->account.name,
 		src->account.domain, src->user, src->host, src->port,
