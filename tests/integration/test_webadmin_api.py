@@ -14,6 +14,7 @@ import poplib
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import time
 
@@ -122,7 +123,7 @@ def fails(a, status, *words, field=None):
 def new_account(api, name, domain=DOMAIN, **extra):
     body = {"name": name, "password": f"{name}-Pass-1", **extra}
     got = api.ok("POST", f"/api/domains/{domain}/accounts", body, status=201)
-    assert got == {"address": f"{name}@{domain}"}
+    assert got == {"address": f"{name.lower()}@{domain}"}
     return got["address"]
 
 
@@ -251,8 +252,7 @@ def test_status(admin):
 def test_log_tail_filters_and_follow(web, admin):
     got = admin.ok("GET", "/api/log")
     assert set(got) == {"lines", "offset"}
-    assert got["offset"] == os.path.getsize(web.logfile) or got["offset"] <= \
-        os.path.getsize(web.logfile)
+    assert 0 < got["offset"] <= os.path.getsize(web.logfile)
     assert 0 < len(got["lines"]) <= 200
     assert any("web admin on http://127.0.0.1" in line for line in
                admin.ok("GET", "/api/log?lines=2000")["lines"])
@@ -265,7 +265,9 @@ def test_log_tail_filters_and_follow(web, admin):
                            for line in notices), notices
     # follow: only what came since, then nothing new but our own request
     start = admin.ok("GET", "/api/log?lines=1")["offset"]
-    admin.ok("POST", "/api/alerts", {"text": "follow me", "domain": OTHER}, status=201)
+    posted = admin.ok("POST", "/api/alerts", {"text": "follow me", "domain": OTHER},
+                      status=201)
+    admin.ok("DELETE", f"/api/alerts/{posted['id']}", status=204)
     after = admin.ok("GET", f"/api/log?after={start}&tag=HTTP")
     assert any("POST /api/alerts -> 201" in line for line in after["lines"]), after
     assert after["offset"] > start
@@ -284,7 +286,7 @@ def test_log_not_in_a_file_is_409(tmp_path):
     try:
         wait_http(srv.http_port)
         api = Api(srv.http_port, ADMIN, ADMIN_PASSWORD).login()
-        fails(api.get("/api/log"), 409, "log.target" if False else "target", "not a file")
+        fails(api.get("/api/log"), 409, "stderr, not a file", "target = ")
     finally:
         assert srv.stop() == 0
 
@@ -458,7 +460,7 @@ def test_domain_aliases_unified_account_bound_and_policies(web, admin):
     admin.ok("DELETE", "/api/domains/uni.test", status=204)
 
 
-@pytest.mark.parametrize("name", ["bad..name", "a/b", "-lead.test", "sp ace.test", "",
+@pytest.mark.parametrize("name", ["bad..name", "a/b", "sp ace.test", "",
                                   "x" * 300, "ünï.test"])
 def test_bad_domain_names(admin, name):
     a = admin.post("/api/domains", {"name": name})
@@ -503,7 +505,6 @@ def test_accounts(web, admin):
     assert a["quota"] == 1 << 30 and a["real_name"] == "Jane Q. Doe"
     assert a["webadmin"] == "domain" and a["admin"] is True
     assert a["policies"]["pop_delete"] == {"value": "hide", "from": "account", "set": "hide"}
-    assert "webadmin=domain" in web.ctl("account", "show", address).stdout.decode() or True
     a = admin.ok("PATCH", f"/api/accounts/{quote(address)}",
                  {"quota": "none", "real_name": "", "webadmin": "none", "admin": False,
                   "policies": {"pop_delete": ""}})
@@ -609,12 +610,12 @@ def test_mailboxes_messages_and_acls(web, admin):
     assert own == [{"identifier": address, "rights": own[0]["rights"], "owner": True}]
     assert set("lrswipcda") <= set(own[0]["rights"])
     assert admin.ok("PUT", f"{acl}/{quote(ME)}", {"rights": "lr"}) == \
-        {"identifier": ME, "rights": "lr"}
+        {"identifier": ME, "rights": "lr", "owner": False}
     assert admin.ok("PUT", f"{acl}/{quote(ME)}", {"rights": "+s"}) == \
-        {"identifier": ME, "rights": "lrs"}
+        {"identifier": ME, "rights": "lrs", "owner": False}
     assert admin.ok("PUT", f"{acl}/{quote(ME)}", {"rights": "-r"})["rights"] == "ls"
     assert admin.ok("PUT", f"{acl}/anyone", {"rights": "l"}) == \
-        {"identifier": "anyone", "rights": "l"}
+        {"identifier": "anyone", "rights": "l", "owner": False}
     assert admin.ok("PUT", f"{acl}/{quote('anyone@' + DOMAIN)}", {"rights": "lr"})["rights"] == "lr"
     entries = {e["identifier"]: e for e in is_list(admin.ok("GET", acl))}
     assert entries[ME] == {"identifier": ME, "rights": "ls", "owner": False}
@@ -653,12 +654,26 @@ def test_mailboxes_messages_and_acls(web, admin):
 
 # -- alerts ----------------------------------------------------------------------------
 
-def test_alerts_at_every_scope(web, admin):
-    server = admin.ok("POST", "/api/alerts", {"text": "server-wide notice"}, status=201)
-    dom = admin.ok("POST", "/api/alerts", {"text": "domain notice", "domain": OTHER},
-                   status=201)
-    acc = admin.ok("POST", "/api/alerts", {"text": "account notice", "account": BOB},
-                   status=201)
+@pytest.fixture
+def alerts(admin):
+    """Posts alerts (body: id), removes what is left of them at the end:
+    an alert forgotten would answer the next POP login of another test."""
+    posted = []
+
+    def post(api, body, status=201):
+        got = api.ok("POST", "/api/alerts", body, status=status)
+        posted.append(got["id"])
+        return got
+
+    yield post
+    for i in posted:
+        admin.delete(f"/api/alerts/{i}")
+
+
+def test_alerts_at_every_scope(web, admin, alerts):
+    server = alerts(admin, {"text": "server-wide notice"})
+    dom = alerts(admin, {"text": "domain notice", "domain": OTHER})
+    acc = alerts(admin, {"text": "account notice", "account": BOB})
     assert all(set(x) == {"id"} and isinstance(x["id"], int) for x in (server, dom, acc))
     everything = {a["id"]: a for a in is_list(admin.ok("GET", "/api/alerts"))}
     now = time.time()
@@ -676,11 +691,18 @@ def test_alerts_at_every_scope(web, admin):
     assert {dom["id"], acc["id"]} <= of_domain and server["id"] not in of_domain
     of_bob = {a["id"] for a in is_list(admin.ok("GET", f"/api/alerts?account={quote(BOB)}"))}
     assert acc["id"] in of_bob and dom["id"] not in of_bob
-    # what bob sees at his next POP login
-    with pytest.raises(poplib.error_proto) as e:
-        pop_login(web, BOB, "Bob-pass-1")
-    assert "account notice" in str(e.value) or "server-wide" in str(e.value) or \
-        "domain notice" in str(e.value)
+    # what bob sees at his next POP logins: each once, oldest first
+    seen = []
+    for _ in range(3):
+        with pytest.raises(poplib.error_proto) as e:
+            pop_login(web, BOB, "Bob-pass-1")
+        seen.append(e.value.args[0])
+    assert seen == [b"-ERR [SYS/TEMP] server-wide notice", b"-ERR [SYS/TEMP] domain notice",
+                    b"-ERR [SYS/TEMP] account notice"]
+    pop_login(web, BOB, "Bob-pass-1").quit()
+    # the account's own alert is gone once he has seen it; the others stay
+    left = {a["id"] for a in is_list(admin.ok("GET", "/api/alerts"))}
+    assert acc["id"] not in left and {server["id"], dom["id"]} <= left
     fails(admin.get("/api/alerts?domain=nowhere.test"), 404, "nowhere.test", field="domain")
     fails(admin.get(f"/api/alerts?account=nobody%40{OTHER}"), 404, "nobody",
           field="account")
@@ -693,8 +715,9 @@ def test_alerts_at_every_scope(web, admin):
     fails(admin.delete("/api/alerts/abc"), 400, "abc")
     fails(admin.delete("/api/alerts/0"), 400, "'0'")
     fails(admin.delete("/api/alerts/999999"), 404, "999999")
-    for x in (server, dom, acc):
+    for x in (server, dom):
         admin.ok("DELETE", f"/api/alerts/{x['id']}", status=204)
+    fails(admin.delete(f"/api/alerts/{acc['id']}"), 404, str(acc["id"]))
     remaining = {a["id"] for a in is_list(admin.ok("GET", "/api/alerts"))}
     assert not remaining & {server["id"], dom["id"], acc["id"]}
 
@@ -795,7 +818,7 @@ def test_oversize_bodies_are_413(web, admin):
     # before the session is even looked at, as for a login
     fails(Api(web.http_port).post("/api/login", raw=big), 413, "larger")
     # just within the limit is taken
-    fits = json.dumps({"text": "y" * 1000}).encode()
+    fits = json.dumps({"text": "y" * 400}).encode()
     got = admin.ok("POST", "/api/alerts", raw=fits, status=201)
     admin.ok("DELETE", f"/api/alerts/{got['id']}", status=204)
 
@@ -818,16 +841,24 @@ def test_oversize_bodies_are_413(web, admin):
     ("POST", f"/api/accounts/{quote(ME)}/mailboxes/INBOX/acl", "GET"),
     ("GET", f"/api/accounts/{quote(ME)}/mailboxes/INBOX/acl/anyone", "PUT, DELETE"),
     ("PATCH", "/api/alerts/1", "DELETE"),
-    ("GET", "/api/queue/flush", "POST, GET, DELETE"),
+    ("GET", "/api/queue/flush", "POST"),
+    ("DELETE", "/api/queue/flush", "POST"),
     ("GET", "/api/queue/1/retry", "POST"),
     ("POST", "/index.html", "GET, HEAD"),
     ("DELETE", "/", "GET, HEAD"),
 ])
 def test_wrong_methods_are_405_with_allow(admin, method, path, allow):
     a = admin.request(method, path)
-    fails(a, 405, method if path.startswith("/api/") and "log" not in path
-          and "session" not in path else "")
+    error = fails(a, 405)
     assert a.header("Allow") == allow
+    if path in ("/api/login", "/api/logout"):
+        assert error == f"{path[5:].replace('out', ' out').replace('login', 'log in')} with POST"
+    elif path == "/api/session":
+        assert error == "ask for the session with GET"
+    elif path.startswith("/api/"):
+        assert error == f"{method} is not taken here (only {allow})"
+    else:
+        assert error == "the pages take GET and HEAD only"
 
 
 def test_405_names_the_method_and_the_ones_taken(admin):
@@ -854,7 +885,7 @@ def test_json_content_types_that_are_taken(admin):
                        content_type=ctype, status=201)
         admin.ok("DELETE", f"/api/alerts/{got['id']}", status=204)
     # no body: no type needed, or application/json with length 0
-    assert admin.ok("POST", "/api/queue/flush", content_type=None) == {"retried": 0} or True
+    assert "retried" in admin.ok("POST", "/api/queue/flush", content_type=None)
     admin.ok("POST", f"/api/accounts/{quote(ME)}/expire", raw=b"")
 
 
@@ -886,7 +917,7 @@ def test_not_found(admin, path, words):
     ("/api/alerts?domain=bad..name", []),
 ])
 def test_bad_names_in_paths(admin, path, words):
-    fails(admin.get(path) if "alerts" in path else admin.get(path), 400, *words)
+    fails(admin.get(path), 400, *words)
 
 
 # -- who may do what ---------------------------------------------------------------------------
@@ -909,7 +940,6 @@ SERVER_ONLY = [
     ("DELETE", "/api/queue/1", None),
     ("PATCH", f"/api/accounts/{quote(BOB)}", {"webadmin": "domain"}),
     ("PATCH", f"/api/accounts/{quote(BOB)}", {"admin": True}),
-    ("POST", "/api/alerts", {"text": "for everyone", "domain": ""}),
 ]
 
 OTHER_DOMAIN = [
@@ -971,7 +1001,7 @@ def test_nothing_the_domain_admin_was_refused_happened(web, admin, boss):
     p.quit()
 
 
-def test_a_domain_admin_within_their_domain(web, admin, boss):
+def test_a_domain_admin_within_their_domain(web, admin, boss, alerts):
     # the domain list: theirs only
     assert [d["name"] for d in is_list(boss.ok("GET", "/api/domains"))] == [OTHER]
     assert is_list(boss.ok("GET", f"/api/domains?q={DOMAIN[:3]}")) == []
@@ -1006,10 +1036,9 @@ def test_a_domain_admin_within_their_domain(web, admin, boss):
         {"removed": 0, "days": None}
     assert boss.ok("GET", f"/api/route?address=carol%40{OTHER}")["account"] == address
     # alerts: for the domain by default, or one of its accounts
-    mine = boss.ok("POST", "/api/alerts", {"text": "boss says"}, status=201)
-    theirs = boss.ok("POST", "/api/alerts", {"text": "to carol", "account": address},
-                     status=201)
-    server = admin.ok("POST", "/api/alerts", {"text": "admin says"}, status=201)
+    mine = alerts(boss, {"text": "boss says"})
+    theirs = alerts(boss, {"text": "to carol", "account": address})
+    server = alerts(admin, {"text": "admin says"})
     seen = {a["id"]: a for a in is_list(boss.ok("GET", "/api/alerts"))}
     assert mine["id"] in seen and theirs["id"] in seen and server["id"] not in seen
     assert seen[mine["id"]]["scope"] == "domain" and seen[mine["id"]]["domain"] == OTHER
@@ -1092,7 +1121,7 @@ def test_with_curl(web, tmp_path):
 
 # -- markup is text -------------------------------------------------------------------------------
 
-def test_markup_comes_back_as_json_text(web, admin):
+def test_markup_comes_back_as_json_text(web, admin, alerts):
     address = new_account(admin, "markup", real_name=SCRIPT)
     a = admin.get(f"/api/accounts/{quote(address)}")
     assert a.status == 200 and a.header("Content-Type") == "application/json; charset=utf-8"
@@ -1100,8 +1129,7 @@ def test_markup_comes_back_as_json_text(web, admin):
     assert a.json["real_name"] == SCRIPT
     listed = admin.ok("GET", f"/api/domains/{DOMAIN}/accounts?q=markup")
     assert listed["items"][0]["real_name"] == SCRIPT
-    alert = admin.ok("POST", "/api/alerts", {"text": SCRIPT + " & \"quotes\"",
-                                            "account": address}, status=201)
+    alert = alerts(admin, {"text": SCRIPT + " & \"quotes\"", "account": address})
     got = admin.get(f"/api/alerts?account={quote(address)}")
     assert got.header("Content-Type").startswith("application/json")
     assert got.json["items"][0]["text"] == SCRIPT + " & \"quotes\""
@@ -1182,6 +1210,7 @@ def test_a_thousand_slow_http_clients_do_not_stop_pop(tmp_path):
     try:
         wait_http(srv.http_port)
         srv.deliver(message(1, body_lines=200))
+        before = server_sockets(srv)
         for i in range(1000):
             try:
                 s = socket.create_connection(("127.0.0.1", srv.http_port), timeout=5)
@@ -1210,21 +1239,15 @@ def test_a_thousand_slow_http_clients_do_not_stop_pop(tmp_path):
             p.quit()
             assert time.monotonic() - start < 5, "POP was held up"
             time.sleep(0.3)
-        # the web admin took no more than its channels: the rest are closed
-        time.sleep(0.5)
-        open_ones = 0
-        for s in socks:
-            try:
-                if s.recv(1) == b"":
-                    continue
-                open_ones += 1
-            except BlockingIOError:
-                open_ones += 1
-            except OSError:
-                pass
-        assert open_ones <= 64, f"{open_ones} slow HTTP connections held open"
+        # posternd took no more of them than its channels: the rest wait
+        # in the listen queue (or were refused), costing it nothing
+        held = server_sockets(srv) - before
+        assert 0 < held <= 64, f"posternd holds {held} slow HTTP connections"
     finally:
+        # gone at once (RST): a client that leaves with a FIN while still
+        # in the listen queue is only noticed at http.idle_timeout
         for s in socks:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             s.close()
     try:
         # once they are gone the web admin serves again
@@ -1239,6 +1262,18 @@ def test_a_thousand_slow_http_clients_do_not_stop_pop(tmp_path):
         assert api.ok("GET", "/api/status")["connections"]["pop"] == 0
     finally:
         assert srv.stop() == 0
+
+
+def server_sockets(srv):
+    """How many sockets posternd has open."""
+    fds = f"/proc/{srv.proc.pid}/fd"
+    count = 0
+    for fd in os.listdir(fds):
+        try:
+            count += os.readlink(os.path.join(fds, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return count
 
 
 def http_errors():
