@@ -8,6 +8,7 @@ thousand slow HTTP clients beside a POP user, and failed logins logged.
 
 Most tests share one server (module scope) and use names of their own;
 the few that need settings of their own start a server each."""
+import http.client
 import json
 import os
 import poplib
@@ -1206,24 +1207,41 @@ def test_a_thousand_slow_http_clients_do_not_stop_pop(tmp_path):
     srv = web_server(tmp_path, **{"http.channels": "64", "http.channels_per_ip": "64",
                                   "http.idle_timeout": "30s"})
     srv.start()
-    socks = []
     try:
         wait_http(srv.http_port)
         srv.deliver(message(1, body_lines=200))
-        before = server_sockets(srv)
-        for i in range(1000):
+        slow_clients_beside_pop(srv, 1000)
+        # once they are gone the web admin serves again
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                api = Api(srv.http_port, ADMIN, ADMIN_PASSWORD, timeout=5).login()
+                break
+            except (AssertionError, OSError, http.client.HTTPException):
+                assert time.monotonic() < deadline, "the web admin did not come back"
+                time.sleep(0.2)
+        assert api.ok("GET", "/api/status")["connections"]["pop"] == 0
+    finally:
+        assert srv.stop() == 0
+
+
+def slow_clients_beside_pop(srv, n):
+    """n HTTP clients that send headers slowly, never ending them, while a
+    POP user logs in and reads a message, three times over."""
+    socks = []
+    before = server_sockets(srv)
+    try:
+        for i in range(n):
             try:
                 s = socket.create_connection(("127.0.0.1", srv.http_port), timeout=5)
             except OSError:
                 continue     # refused at once: as good
+            socks.append(s)
             s.setblocking(False)
             try:
                 s.send(b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n")
             except OSError:
                 pass
-            socks.append(s)
-        # a header line every so often, never the end of the headers, while
-        # a POP user logs in and reads a message
         for round in range(3):
             for s in socks:
                 try:
@@ -1240,7 +1258,7 @@ def test_a_thousand_slow_http_clients_do_not_stop_pop(tmp_path):
             assert time.monotonic() - start < 5, "POP was held up"
             time.sleep(0.3)
         # posternd took no more of them than its channels: the rest wait
-        # in the listen queue (or were refused), costing it nothing
+        # in the listen queue, costing it nothing
         held = server_sockets(srv) - before
         assert 0 < held <= 64, f"posternd holds {held} slow HTTP connections"
     finally:
@@ -1249,19 +1267,6 @@ def test_a_thousand_slow_http_clients_do_not_stop_pop(tmp_path):
         for s in socks:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             s.close()
-    try:
-        # once they are gone the web admin serves again
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                api = Api(srv.http_port, ADMIN, ADMIN_PASSWORD, timeout=5).login()
-                break
-            except (AssertionError, OSError, http_errors()):
-                assert time.monotonic() < deadline, "the web admin did not come back"
-                time.sleep(0.2)
-        assert api.ok("GET", "/api/status")["connections"]["pop"] == 0
-    finally:
-        assert srv.stop() == 0
 
 
 def server_sockets(srv):
@@ -1274,11 +1279,6 @@ def server_sockets(srv):
         except OSError:
             pass
     return count
-
-
-def http_errors():
-    import http.client
-    return http.client.HTTPException
 
 
 # -- failed logins are logged and held back -------------------------------------------------------------
