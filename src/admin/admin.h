@@ -63,6 +63,9 @@ int admin_query(struct admin_req *r, const char *name, char *buf, size_t size);
  * they are not numbers. */
 bool admin_paging(struct admin_req *r, size_t *offset_r, size_t *limit_r);
 
+/* ASCII letters of s to lower case, as names are stored. */
+void admin_lower(char *s);
+
 /* A list's answer, 200 {"items", "total", "offset"} (items taken). */
 void admin_list(struct admin_req *r, json_t *items, size_t total, size_t offset);
 
