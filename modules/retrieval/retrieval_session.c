@@ -346,7 +346,10 @@ static bool uidl_ok(const char *u)
 {
 	size_t len = strlen(u);
 
-	if (len == 0 || len > UIDL_MAX || u[0] == '#')
+	/* (one starting with '#' is taken too: the notes of digests start
+	 * so, and a UIDL that happens to look like one is only never
+	 * tidied away) */
+	if (len == 0 || len > UIDL_MAX)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)u; *p; p++)
 		if (*p < 0x21 || *p > 0x7e)
@@ -473,8 +476,6 @@ static void stored(void *ctx, unsigned int delivered)
 			free(k);
 	}
 	delivery_free(&s->d);
-	if (s->conn != NULL)
-		conn_release(s->conn);
 	if (s->gone) {
 		if (st == DELIVERY_OK && !dup)
 			s->fetched++;
@@ -494,7 +495,7 @@ static void stored(void *ctx, unsigned int delivered)
 		} else {
 			send_cmd(s, ST_DELE, "DELE %u", m->num);
 		}
-		return;
+		break;
 	case DELIVERY_TOO_BIG:
 	case DELIVERY_BAD_MESSAGE:
 		/* this one stays on the server; the others come */
@@ -502,12 +503,14 @@ static void stored(void *ctx, unsigned int delivered)
 			 "message %u left on the server: %s", m->num, why);
 		s->cur++;
 		next_message(s);
-		return;
+		break;
 	default:
 		/* a full mailbox, a disk fault: stop, the rest waits */
 		fail(s, "cannot store message %u: %s", m->num, why);
 		return;
 	}
+	/* what was just queued goes out, and the reply comes in */
+	conn_release(s->conn);
 }
 
 static void on_data_end(void *session)
