@@ -327,16 +327,6 @@ int store_retrieval_update(const struct retrieval_source *src, bool *found_r,
 	return 0;
 }
 
-static int seen_drop(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
-		     const MDB_val *val, void *ctx)
-{
-	(void)txn;
-	(void)key;
-	(void)val;
-	(void)ctx;
-	return mdb_cursor_del(cur, 0);
-}
-
 static int drop_source(MDB_txn *txn, const struct retrieval_source *s)
 {
 	uint8_t k[SOURCE_KEY_LEN];
@@ -350,7 +340,7 @@ static int drop_source(MDB_txn *txn, const struct retrieval_source *s)
 		return rc;
 	store_be64(k, s->id);
 	return store_walk_prefix(txn, store_dbi(DB_RETRIEVAL_SEEN), k, 8,
-				 seen_drop, NULL);
+				 store_walk_drop, NULL);
 }
 
 static int del_txn(MDB_txn *txn, void *vctx)
