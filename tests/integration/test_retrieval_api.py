@@ -164,3 +164,16 @@ def test_who_may(servers, admin):
     assert is_list(boss.ok("GET", bob))[0]["id"] == t["id"]
     boss.ok("DELETE", f"{bob}/{t['id']}", status=204)
     admin.ok("DELETE", path, status=204)
+
+
+def test_module_settings_change_at_once(admin):
+    s = admin.ok("GET", "/api/settings")["settings"]
+    assert s["retrieval.max_parallel"] == {"value": "4", "source": "default", "changeable": True}
+    got = admin.ok("PATCH", "/api/settings", {"retrieval.max_parallel": "8"})["settings"]
+    assert got["retrieval.max_parallel"] == {"value": "8", "source": "web admin",
+                                             "changeable": True}
+    fails(admin.request("PATCH", "/api/settings", {"retrieval.max_parallel": "0"}), 400,
+          "1 to 256", field="retrieval.max_parallel")
+    fails(admin.request("PATCH", "/api/settings", {"retrieval.ca_file": "ca.pem"}), 400,
+          "absolute path", field="retrieval.ca_file")
+    admin.ok("PATCH", "/api/settings", {"retrieval.max_parallel": ""})
