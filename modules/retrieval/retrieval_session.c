@@ -123,7 +123,7 @@ static void end(struct session *s, const char *error)
 		conn_abort(s->conn);
 		s->conn = NULL;
 	}
-	if (s->d != NULL && s->state == ST_RETR_DATA)
+	if (s->d != NULL && (s->state == ST_RETR || s->state == ST_RETR_DATA))
 		delivery_data_abort(s->d);
 	if (error == NULL && s->soft_error[0] != '\0')
 		error = s->soft_error;
@@ -524,7 +524,9 @@ static void on_data_end(void *session)
 	delivery_data_finish(s->d, stored, s);
 }
 
-static void retr_started(struct session *s)
+/* Before RETR: the message's delivery, so that a full mailbox is known
+ * before a single octet comes.  false: the run has ended. */
+static bool fetch_begin(struct session *s)
 {
 	struct rmsg *m = &s->msgs[s->cur];
 	enum delivery_status st;
@@ -551,10 +553,10 @@ static void retr_started(struct session *s)
 	if (st != DELIVERY_OK) {
 		delivery_free(&s->d);
 		fail(s, "cannot store message %u: %s", m->num, why);
-		return;
+		return false;
 	}
-	s->state = ST_RETR_DATA;
-	conn_read_dotted(s->conn, on_data, on_data_end);
+	send_cmd(s, ST_RETR, "RETR %u", m->num);
+	return true;
 }
 
 static void next_message(struct session *s)
@@ -583,7 +585,7 @@ static void next_message(struct session *s)
 			s->cur++;
 			continue;
 		}
-		send_cmd(s, ST_RETR, "RETR %u", m->num);
+		(void)fetch_begin(s);
 		return;
 	}
 	send_quit(s);
@@ -682,11 +684,14 @@ static void s_line(void *session, char *line, size_t len)
 		return;
 	case ST_RETR:
 		if (!is_ok(line)) {
+			delivery_data_abort(s->d);
+			delivery_free(&s->d);
 			fail(s, "the server refused RETR %u: %s",
 			     s->msgs[s->cur].num, reply_text(line));
 			return;
 		}
-		retr_started(s);
+		s->state = ST_RETR_DATA;
+		conn_read_dotted(s->conn, on_data, on_data_end);
 		return;
 	case ST_DELE:
 		if (!is_ok(line)) {
@@ -769,7 +774,7 @@ static void s_closed(void *session)
 		s->gone = true;
 		return;
 	}
-	if (s->state == ST_RETR_DATA && s->d != NULL) {
+	if ((s->state == ST_RETR || s->state == ST_RETR_DATA) && s->d != NULL) {
 		delivery_data_abort(s->d);
 		delivery_free(&s->d);
 	}
@@ -838,8 +843,9 @@ void retrieval_session_stop_all(void)
 		struct session *s = sessions;
 
 		if (s->state == ST_STORING) {
-			/* stored all the same (delivery_free while finishing) */
-			s->state = ST_RETR;
+			/* not aborted: stored all the same (delivery_free while
+			 * finishing), and noted, so the next run deletes it */
+			s->state = ST_QUIT;
 		}
 		end(s, "the server is shutting down");
 	}
