@@ -16,7 +16,8 @@ export function retrievalPanel(ctx, address) {
 
 function resultText(s) {
   if (s.last_result === 'running') return 'running…';
-  if (s.last_result === 'never') return s.requested ? 'asked to run' : 'not run yet';
+  if (s.last_result === 'never') return s.enabled ? 'about to run' : 'not run yet';
+  if (s.requested || (s.enabled && s.next_run === 0)) return 'about to run';
   if (s.last_result === 'ok') return `ok, ${s.last_fetched} fetched`;
   return `failed: ${s.last_error}`;
 }
@@ -27,7 +28,8 @@ async function sources(body, ctx, address, refresh) {
   const problem = h('div');
   const onError = (err) => replace(problem, errorNotice(err));
   const rows = answer.items || [];
-  const busy = rows.some((s) => s.last_result === 'running' || s.requested);
+  // due now, or running: follow it until it has ended
+  const busy = rows.some((s) => s.enabled && (s.last_result === 'running' || s.requested || s.next_run === 0));
   replace(body, problem,
     table([
       { label: 'Remote', class: 'primary', cell: (s) => `${s.user}@${s.host}:${s.port}` },
