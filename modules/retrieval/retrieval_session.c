@@ -67,6 +67,7 @@ struct session {
 	char close_error[RETRIEVAL_ERROR_MAX + 1];	/* lost while storing */
 	bool gone;		/* the connection closed while storing */
 	char auth_b64[1400];	/* AUTH PLAIN's credentials, until sent */
+	char stop_error[RETRIEVAL_ERROR_MAX + 1];	/* why QUIT came early */
 };
 
 static struct session *sessions;
@@ -145,6 +146,7 @@ static void fail(struct session *s, const char *fmt, ...)
 
 static void send_cmd(struct session *s, enum state next, const char *fmt, ...)
 	PN_PRINTF(3, 4);
+static void stop(struct session *s, const char *fmt, ...) PN_PRINTF(2, 3);
 static void send_cmd(struct session *s, enum state next, const char *fmt, ...)
 {
 	char buf[1024];
@@ -179,6 +181,18 @@ static bool is_ok(const char *line)
 static void send_quit(struct session *s)
 {
 	send_cmd(s, ST_QUIT, "QUIT");
+}
+
+/* End the run with a failure of ours, politely: QUIT, so that the
+ * deletions of the messages already stored happen. */
+static void stop(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->stop_error, sizeof(s->stop_error), fmt, ap);
+	va_end(ap);
+	send_quit(s);
 }
 
 static void next_message(struct session *s);
@@ -459,6 +473,7 @@ static void stored(void *ctx, unsigned int delivered)
 	struct rmsg *m = &s->msgs[s->cur];
 	enum delivery_status st;
 	const char *why;
+	char reason[300];
 	bool dup;
 
 	(void)delivered;
@@ -475,6 +490,8 @@ static void stored(void *ctx, unsigned int delivered)
 		else
 			free(k);
 	}
+	/* the reason lives in the delivery: copied before it goes */
+	snprintf(reason, sizeof(reason), "%s", why);
 	delivery_free(&s->d);
 	if (s->gone) {
 		if (st == DELIVERY_OK && !dup)
@@ -500,14 +517,15 @@ static void stored(void *ctx, unsigned int delivered)
 	case DELIVERY_BAD_MESSAGE:
 		/* this one stays on the server; the others come */
 		snprintf(s->soft_error, sizeof(s->soft_error),
-			 "message %u left on the server: %s", m->num, why);
+			 "message %u left on the server: %s", m->num, reason);
 		s->cur++;
 		next_message(s);
 		break;
 	default:
-		/* a full mailbox, a disk fault: stop, the rest waits */
-		fail(s, "cannot store message %u: %s", m->num, why);
-		return;
+		/* a full mailbox, a disk fault: stop, the rest waits; QUIT
+		 * makes the deletions of what was stored happen */
+		stop(s, "cannot store message %u: %s", m->num, reason);
+		break;
 	}
 	/* what was just queued goes out, and the reply comes in */
 	conn_release(s->conn);
@@ -551,8 +569,11 @@ static bool fetch_begin(struct session *s)
 		st = delivery_data_begin(s->d, &why);
 	}
 	if (st != DELIVERY_OK) {
+		char reason[300];
+
+		snprintf(reason, sizeof(reason), "%s", why);
 		delivery_free(&s->d);
-		fail(s, "cannot store message %u: %s", m->num, why);
+		stop(s, "cannot store message %u: %s", m->num, reason);
 		return false;
 	}
 	send_cmd(s, ST_RETR, "RETR %u", m->num);
@@ -715,7 +736,7 @@ static void s_line(void *session, char *line, size_t len)
 					  &error) < 0)
 			log_msg(LOG_WARNING, "RETRIEVAL", "%llu: cannot tidy its notes: %s",
 				(unsigned long long)s->src.id, error);
-		end(s, NULL);
+		end(s, s->stop_error[0] != '\0' ? s->stop_error : NULL);
 		return;
 	}
 }
