@@ -17,6 +17,7 @@ Fault switches (attributes, changeable between sessions):
     drop_retr_msg       ... only on RETR of this message number (None: any)
     stall_retr          seconds to stall mid-RETR (after half the message),
                         with retr_started set just before the stall
+    stall_retr_msg      ... only on RETR of this message number (None: any)
     drop_on_dele        close, without a reply, when DELE arrives
     drop_on_quit        close, without a reply and removing nothing, on QUIT
     password            the password it accepts (a wrong one: -ERR [AUTH])
@@ -67,7 +68,7 @@ class FakePop:
                  uidl=True, apop=False, sasl_plain=True, user_cmd=True, capa=True,
                  tls=None, cert=None, key=None, uidls=None,
                  greeting_delay=0.0, drop_retr_after=None, drop_retr_msg=None,
-                 stall_retr=0.0, drop_on_dele=False, drop_on_quit=False,
+                 stall_retr=0.0, stall_retr_msg=None, drop_on_dele=False, drop_on_quit=False,
                  fail_auth_text="[AUTH] invalid user name or password"):
         assert tls in (None, "stls", "implicit")
         self.lock = threading.Lock()
@@ -77,7 +78,7 @@ class FakePop:
         self.tls = tls
         self.greeting_delay = greeting_delay
         self.drop_retr_after, self.drop_retr_msg = drop_retr_after, drop_retr_msg
-        self.stall_retr = stall_retr
+        self.stall_retr, self.stall_retr_msg = stall_retr, stall_retr_msg
         self.drop_on_dele, self.drop_on_quit = drop_on_dele, drop_on_quit
         self.fail_auth_text = fail_auth_text
         self.retr_started = threading.Event()
@@ -333,14 +334,13 @@ class FakePop:
         if self.drop_retr_after is not None and self.drop_retr_msg in (None, n):
             conn.send(head + body[:self.drop_retr_after])
             raise Drop()
-        if self.stall_retr:
+        if self.stall_retr and self.stall_retr_msg in (None, n):
             half = len(body) // 2
             conn.send(head + body[:half])
             self.retr_started.set()
             time.sleep(self.stall_retr)
             conn.send(body[half:] + b".\r\n")
             return
-        self.retr_started.set()
         conn.send(head + body + b".\r\n")
 
 
