@@ -57,6 +57,7 @@ class Session:
     user: str = None            # who logged in, None when nobody did
     quit: bool = False          # reached UPDATE by QUIT
     removed: list = dataclasses.field(default_factory=list)  # uidls removed at QUIT
+    timestamp: str = None       # the APOP timestamp of its greeting
 
 
 class Drop(Exception):
@@ -163,10 +164,11 @@ class FakePop:
                 self._conns.discard(sock)
             conn.close()
 
-    def _greeting(self):
+    def _greeting(self, session):
         if self.apop:
-            self.timestamp = f"<{os.getpid()}.{time.time_ns()}@fakepop.test>"
-            return f"+OK fakepop ready {self.timestamp}"
+            session.timestamp = f"<{os.getpid()}.{time.time_ns()}@fakepop.test>"
+            self.timestamp = session.timestamp      # the latest, for tests
+            return f"+OK fakepop ready {session.timestamp}"
         return "+OK fakepop ready"
 
     def _capa(self, conn, authorized):
@@ -185,7 +187,7 @@ class FakePop:
     def _dialogue(self, conn, session):
         if self.greeting_delay:
             time.sleep(self.greeting_delay)
-        conn.send_line(self._greeting())
+        conn.send_line(self._greeting(session))
         state, pending_user, snapshot, marked = "auth", None, None, set()
 
         def login(name):
@@ -252,7 +254,7 @@ class FakePop:
                     else:
                         conn.send_line("-ERR " + self.fail_auth_text)
                 elif verb == "APOP" and self.apop and len(args) == 2:
-                    want = hashlib.md5((self.timestamp + self.password).encode()).hexdigest()
+                    want = hashlib.md5((session.timestamp + self.password).encode()).hexdigest()
                     if args[0] == self.user and args[1].lower() == want:
                         login(args[0])
                     else:
