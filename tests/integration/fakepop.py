@@ -24,8 +24,8 @@ Fault switches (attributes, changeable between sessions):
     fail_auth_text      the -ERR text for bad credentials
 
 Everything seen is recorded: `commands` (every command line, in order, with
-the session number) and `sessions` (one Session each, with its commands and
-whether it used TLS).
+the session number), `sessions` (one Session each, with its commands and
+whether it used TLS) and `max_active`, the most sessions open at once.
 """
 import base64
 import dataclasses
@@ -94,6 +94,7 @@ class FakePop:
             self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.context.load_cert_chain(str(cert), str(key))
         self._conns = set()
+        self.active = self.max_active = 0   # sessions open at once
         fake = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -151,6 +152,8 @@ class FakePop:
             session = Session(len(self.sessions) + 1)
             self.sessions.append(session)
             self._conns.add(sock)
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
         conn = _Conn(sock)
         try:
             if self.tls == "implicit":
@@ -162,6 +165,7 @@ class FakePop:
         finally:
             with self.lock:
                 self._conns.discard(sock)
+                self.active -= 1
             conn.close()
 
     def _greeting(self, session):

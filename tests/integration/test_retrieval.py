@@ -503,6 +503,22 @@ def test_login_triggers_sources(request, local):
     assert bodies(srv) == [message(1), message(2)] and fake.messages() == []
 
 
+def test_max_parallel(request, local):
+    """max_parallel = 2: four sources due at once, two sessions at a time
+    (each remote greets after a second), and every source runs."""
+    fake = FakePop([], greeting_delay=1)
+    request.addfinalizer(fake.close)
+    srv = local(**{"retrieval.max_parallel": "2"})
+    sids = [add(srv, port=fake.port, tls="none", extra=["--disabled"]) for _ in range(4)]
+    for sid in sids:
+        srv.ctl("retrieval", "set", ME, str(sid), "enabled=yes")
+    res = srv.ctl("retrieval", "run", ME, input=b"")
+    lines = sorted(res.stdout.decode().splitlines())
+    assert lines == sorted(f"retrieval {sid}: ok, 0 fetched" for sid in sids), lines
+    assert len(fake.sessions) >= 4 and fake.max_active == 2, \
+        (len(fake.sessions), fake.max_active)
+
+
 # -- posternctl ---------------------------------------------------------
 SHOW_KEYS = ["id", "account", "host", "port", "tls", "verify", "user", "password", "auth",
              "mailbox", "keep", "interval", "enabled", "last_run", "last_result",
