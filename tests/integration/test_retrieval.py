@@ -501,6 +501,16 @@ def test_login_triggers_sources(request, local):
     info = show(srv, sid)
     assert info["last_result"] == "ok" and info["last_fetched"] == "1", info
     assert bodies(srv) == [message(1), message(2)] and fake.messages() == []
+    # and run --no-wait comes back at once, the run going on behind it
+    sessions = len(fake.sessions)
+    started = time.monotonic()
+    res = srv.ctl("retrieval", "run", ME, str(sid), "--no-wait", input=b"")
+    assert time.monotonic() - started < 2, res.stdout
+    deadline = time.monotonic() + TIMEOUT + 15
+    while time.monotonic() < deadline and not (len(fake.sessions) > sessions
+                                               and fake.sessions[-1].quit):
+        time.sleep(0.2)
+    assert len(fake.sessions) > sessions and fake.sessions[-1].quit, fake.sessions
 
 
 def test_max_parallel(request, local):
