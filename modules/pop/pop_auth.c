@@ -284,6 +284,8 @@ void pop_login(struct pop_session *s, const struct account *account,
 		 snap->count, (unsigned long long)snap->total_size);
 	pop_ok(s, "Logged in, %u messages (%llu octets)", snap->count,
 	       (unsigned long long)snap->total_size);
+	/* the account's remote POP3 sources, off this reply's path */
+	account_logged_in(account);
 }
 
 enum pop_result pop_cmd_apop(struct pop_session *s, char *args)

@@ -44,6 +44,7 @@ static void finish(struct admin_login *l, enum admin_login_result res,
 		log_msg(LOG_NOTICE, "HTTP", "[%s] admin %s logged in (%s)", l->ip,
 			l->who.user, admin_role_name(l->who.role));
 		auth_failure_clear(l->ip);
+		account_logged_in(&l->account);
 	} else {
 		log_msg(LOG_ERROR, "HTTP", "[%s] admin login of %s: %s", l->ip, l->user, why);
 	}

@@ -27,6 +27,8 @@ ctl_fn ctl_deliver;
 ctl_fn ctl_server_set, ctl_server_show;
 ctl_fn ctl_alert_post, ctl_alert_list, ctl_alert_del;
 ctl_fn ctl_queue_list, ctl_queue_show, ctl_queue_flush, ctl_queue_del;
+ctl_fn ctl_retrieval_add, ctl_retrieval_list, ctl_retrieval_show, ctl_retrieval_set,
+	ctl_retrieval_del, ctl_retrieval_run;
 
 /* Print "posternctl: msg" to stderr and return code. */
 int ctl_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -113,6 +113,23 @@ static const struct ctl_command commands[] = {
 	  "retry every entry (or ID) now" },
 	{ "queue", "del", "ID", ctl_queue_del,
 	  "remove an entry and its message, without a bounce" },
+	{ "retrieval", "add", "ADDRESS --host H --user U --password-file F [OPTION...]",
+	  ctl_retrieval_add,
+	  "fetch a remote POP3 account's mail into ADDRESS; options: --port P\n"
+	  "                                               "
+	  "--tls implicit|stls|none --no-verify --auth user|apop|plain\n"
+	  "                                               "
+	  "--mailbox M --keep --interval SECONDS --disabled" },
+	{ "retrieval", "list", "ADDRESS", ctl_retrieval_list,
+	  "an account's remote POP3 sources with their last result" },
+	{ "retrieval", "show", "ADDRESS ID", ctl_retrieval_show,
+	  "a source's settings, last run, result and error" },
+	{ "retrieval", "set", "ADDRESS ID KEY=VALUE...", ctl_retrieval_set,
+	  "change a source: host port tls verify user password_file auth mailbox keep interval enabled" },
+	{ "retrieval", "del", "ADDRESS ID", ctl_retrieval_del,
+	  "remove a source (what it fetched stays)" },
+	{ "retrieval", "run", "ADDRESS [ID] [--no-wait] [--timeout SECONDS]", ctl_retrieval_run,
+	  "fetch now (posternd does it) and wait for the outcome" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -94,9 +94,9 @@ bool auth_apop_available(void)
 	return set != NULL && set->cleartext_secrets;
 }
 
-/* MD5(timestamp password) as 32 lower-case hex digits (RFC 1939 APOP). */
-static void apop_digest(const char *timestamp, const char *password,
-			char hex[33])
+/* MD5(timestamp password) as 32 lower-case hex digits (RFC 1939 APOP):
+ * the server's check here, the retrieval module's login (module API). */
+void apop_digest(const char *timestamp, const char *password, char *hex)
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];

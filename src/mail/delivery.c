@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "lib/buf.h"
 #include "lib/core_settings.h"
 #include "lib/log.h"
@@ -64,6 +66,12 @@ struct delivery {
 	bool failed;			/* outcome set by files or commit */
 	struct store_target *st;	/* the commit's targets and results */
 	struct delivery *next;		/* the backend's queues */
+	/* a fetched message (delivery_set_retrieval_key) */
+	uint64_t retrieval_source;
+	char retrieval_key[RETRIEVAL_KEY_MAX + 1];
+	EVP_MD_CTX *digest;		/* no UIDL: the key is a SHA-256 */
+	bool duplicate;
+	bool direct;			/* delivery_add_mailbox: no Return-Path */
 };
 
 static const struct delivery_backend *backend;
@@ -160,6 +168,7 @@ static void delivery_destroy(struct delivery *d)
 	free(d->local_ip);
 	free(d->data_error);
 	free(d->st);
+	EVP_MD_CTX_free(d->digest);
 	free(d);
 }
 
@@ -217,7 +226,8 @@ static unsigned int target_for(struct delivery *d, const struct account *account
 	snprintf(t->mailbox, sizeof(t->mailbox), "%s", mailbox);
 	buf_init(&t->prefix, PREFIX_MAX);
 	buf_init(&t->realto, PREFIX_MAX);
-	buf_printf(&t->prefix, "Return-Path: <%s>\r\n", d->return_path);
+	if (!d->direct)
+		buf_printf(&t->prefix, "Return-Path: <%s>\r\n", d->return_path);
 	return d->tcount++;
 }
 
@@ -337,6 +347,66 @@ enum delivery_status delivery_add_recipient(struct delivery *d,
 	return DELIVERY_OK;
 }
 
+enum delivery_status delivery_add_mailbox(struct delivery *d,
+					  const struct account *account,
+					  const char *mailbox,
+					  const char *trace, uint64_t size,
+					  const char **error_r)
+{
+	enum delivery_status st;
+	struct rcpt *r;
+	struct target *t;
+
+	if (d->data_started || d->count > 0) {
+		*error_r = "a fetched message has one mailbox, added first";
+		return DELIVERY_TEMPFAIL;
+	}
+	if (size > d->max_size) {
+		*error_r = "message larger than the size limit";
+		return DELIVERY_TOO_BIG;
+	}
+	if ((st = check_quota(account, size, error_r)) != DELIVERY_OK)
+		return st;
+	d->direct = true;
+	d->alloc = 1;
+	d->rcpts = xcalloc(1, sizeof(*d->rcpts));
+	r = &d->rcpts[d->count++];
+	r->address = xmalloc(ADDRESS_MAX + 1);
+	snprintf(r->address, ADDRESS_MAX + 1, "%s@%s", account->name,
+		 account->domain);
+	r->target = target_for(d, account, mailbox);
+	t = &d->targets[r->target];
+	buf_append(&t->prefix, trace, strlen(trace));
+	return DELIVERY_OK;
+}
+
+void delivery_set_retrieval_key(struct delivery *d, uint64_t source_id,
+				const char *key)
+{
+	d->retrieval_source = source_id;
+	d->retrieval_key[0] = '\0';
+	d->duplicate = false;
+	if (key != NULL) {
+		snprintf(d->retrieval_key, sizeof(d->retrieval_key), "%s", key);
+		return;
+	}
+	if (d->digest == NULL)
+		d->digest = EVP_MD_CTX_new();
+	if (d->digest == NULL ||
+	    EVP_DigestInit_ex(d->digest, EVP_sha256(), NULL) != 1)
+		log_msg(LOG_ERROR, "DELIVER", "cannot start a SHA-256 digest");
+}
+
+bool delivery_was_duplicate(const struct delivery *d)
+{
+	return d->duplicate;
+}
+
+const char *delivery_retrieval_key(const struct delivery *d)
+{
+	return d->retrieval_key;
+}
+
 static struct body_writer *writer_start(struct delivery *d, struct target *t,
 					const char **error_r)
 {
@@ -380,6 +450,8 @@ void delivery_data_write(struct delivery *d, const void *data, size_t len)
 
 	if (d->writer == NULL || d->data_error != NULL)
 		return;
+	if (d->digest != NULL && d->retrieval_key[0] == '\0')
+		EVP_DigestUpdate(d->digest, data, len);
 	/* past the limit the writer stores nothing more; the input is still
 	 * consumed, and finish reports it */
 	if (body_writer_write(d->writer, data, len, &error) < 0) {
@@ -476,6 +548,8 @@ static enum delivery_status target_status(enum store_target_result res,
 			 t->mailbox, t->account.name, t->account.domain);
 		*error_r = err;
 		return DELIVERY_TEMPFAIL;
+	case STORE_TARGET_DUPLICATE:
+		return DELIVERY_OK;
 	case STORE_TARGET_FULL:
 		snprintf(err, sizeof(err), "mailbox %s of %s@%s has used up its UIDs",
 			 t->mailbox, t->account.name, t->account.domain);
@@ -507,6 +581,19 @@ bool delivery_run_files(struct delivery *d)
 		return false;
 	}
 	skip = d->targets[0].prefix.len;
+	if (d->retrieval_source != 0 && d->retrieval_key[0] == '\0') {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+
+		if (d->digest == NULL ||
+		    EVP_DigestFinal_ex(d->digest, md, &mdlen) != 1 || mdlen != 32) {
+			fail_all(d, DELIVERY_TEMPFAIL, "cannot compute the message digest");
+			return false;
+		}
+		d->retrieval_key[0] = '#';
+		for (unsigned int i = 0; i < mdlen; i++)
+			snprintf(d->retrieval_key + 1 + 2 * i, 3, "%02x", md[i]);
+	}
 	if (d->too_big || d->data_error != NULL) {
 		char err[128];
 
@@ -543,6 +630,8 @@ bool delivery_run_files(struct delivery *d)
 		d->st[i].mailbox = d->targets[i].mailbox;
 		d->st[i].body = &d->targets[i].body;
 		d->st[i].realto = buf_cstr(&d->targets[i].realto);
+		d->st[i].retrieval_source = d->retrieval_source;
+		d->st[i].retrieval_key = d->retrieval_key;
 	}
 	return true;
 }
@@ -603,7 +692,15 @@ void delivery_run_report(struct delivery *d)
 			r->status = target_status(d->st[r->target].result, t, &why);
 			free(r->error);
 			r->error = r->status == DELIVERY_OK ? NULL : xstrdup(why);
-			if (r->status == DELIVERY_OK) {
+			if (d->st[r->target].result == STORE_TARGET_DUPLICATE) {
+				d->duplicate = true;
+				log_msg(LOG_INFO, "DELIVER",
+					"to %s@%s %s: already stored (retrieval %llu, %s)",
+					t->account.name, t->account.domain,
+					t->mailbox,
+					(unsigned long long)d->retrieval_source,
+					d->retrieval_key);
+			} else if (r->status == DELIVERY_OK) {
 				delivered++;
 				log_msg(LOG_INFO, "DELIVER",
 					"from <%s> to <%s>: %s@%s %s uid %u, %u octets",

@@ -26,7 +26,8 @@
 static const char *const db_names[DB_COUNT] = {
 	"meta", "domains", "accounts", "mailboxes", "messages",
 	"acl", "acl_identifiers", "domain_aliases", "aliases", "bindings",
-	"usage", "settings", "queue", "queue_due", "alerts", "alerts_shown"
+	"usage", "settings", "queue", "queue_due", "alerts", "alerts_shown",
+	"retrieval", "retrieval_due", "retrieval_seen"
 };
 
 static MDB_env *env;

@@ -26,6 +26,9 @@
  *              with pending recipients by the time of their next attempt,
  *              so the relay finds what is due with one cursor step
  *              (store_queue.h)
+ *   retrieval, retrieval_due, retrieval_seen: POP3 retrieval sources, the
+ *              enabled ones by their next run, and what each has stored
+ *              (store_retrieval.h)
  *   meta       "next_id", "last_uidvalidity"     -> counters
  * Bodies are write-once files under data_dir/bodies (body.h).
  *
@@ -47,7 +50,8 @@
 
 enum store_db { DB_META, DB_DOMAINS, DB_ACCOUNTS, DB_MAILBOXES, DB_MESSAGES,
 		DB_ACL, DB_ACL_IDS, DB_DOMAIN_ALIASES, DB_ALIASES, DB_BINDINGS,
-		DB_USAGE, DB_SETTINGS, DB_QUEUE, DB_QUEUE_DUE, DB_ALERTS, DB_ALERTS_SHOWN, DB_COUNT };
+		DB_USAGE, DB_SETTINGS, DB_QUEUE, DB_QUEUE_DUE, DB_ALERTS, DB_ALERTS_SHOWN,
+		DB_RETRIEVAL, DB_RETRIEVAL_DUE, DB_RETRIEVAL_SEEN, DB_COUNT };
 
 /* Open (creating if needed) the store under data_dir.  Call after fork, in
  * every process that uses it. */

@@ -12,6 +12,7 @@
 #include "store/store_internal.h"
 #include "store/store_ops.h"
 #include "store/store_alerts.h"
+#include "store/store_retrieval.h"
 #include "store/store_settings.h"
 
 #define ACCOUNT_REC_V1 1
@@ -464,6 +465,7 @@ static int account_del_txn(MDB_txn *txn, void *vctx)
 	    (rc = store_account_aliases_remove_txn(txn, c->name, c->domain)) != 0 ||
 	    (rc = store_settings_remove_txn(txn, c->domain, c->name)) != 0 ||
 	    (rc = store_alerts_remove_txn(txn, c->domain, c->name)) != 0 ||
+	    (rc = store_retrieval_remove_account_txn(txn, r.id)) != 0 ||
 	    (rc = store_domain_unified_clear_txn(txn, c->domain, c->name)) != 0)
 		return rc;
 	/* rights given to it elsewhere go too: an account created later

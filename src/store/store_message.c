@@ -12,6 +12,7 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "store/store_ops.h"
+#include "store/store_retrieval.h"
 
 #define MESSAGE_REC_V1 1
 #define MESSAGE_REC_V2 2	/* + X-Real-To addresses */
@@ -149,6 +150,17 @@ static int add_one(MDB_txn *txn, struct store_target *t, bool quota,
 			return 0;
 		}
 	}
+	if (t->retrieval_source != 0) {
+		bool dup;
+
+		if ((rc = store_retrieval_seen_add_txn(txn, t->retrieval_source,
+						       t->retrieval_key, &dup)) != 0)
+			return rc;
+		if (dup) {
+			t->result = STORE_TARGET_DUPLICATE;
+			return 0;
+		}
+	}
 	memset(&m, 0, sizeof(m));
 	m.size = t->body->size;
 	m.hdr_len = t->body->hdr_len;
@@ -238,6 +250,7 @@ int store_message_add_dated(const struct account *account, const char *mailbox,
 		snprintf(err, sizeof(err), "no mailbox %s in account %s@%s",
 			 mailbox, account->name, account->domain);
 		break;
+	case STORE_TARGET_DUPLICATE:
 	case STORE_TARGET_FULL:
 	case STORE_TARGET_OVER_QUOTA:
 		snprintf(err, sizeof(err), "mailbox %s has used up its UIDs",

@@ -243,6 +243,7 @@ enum store_target_result {
 	STORE_TARGET_NO_MAILBOX,
 	STORE_TARGET_OVER_QUOTA,
 	STORE_TARGET_FULL,		/* the mailbox has used up its UIDs */
+	STORE_TARGET_DUPLICATE,		/* retrieval_key is stored already */
 };
 struct store_target {
 	const struct account *account;
@@ -252,6 +253,11 @@ struct store_target {
 	 * spaces ("abcdef@client1.com xyz@client1.com"), kept for X-Real-To
 	 * views; "" for none */
 	const char *realto;
+	/* a fetched message (store_retrieval.h): its source and key, noted
+	 * with it - or, noted already, the message is not stored again;
+	 * retrieval_source 0 for none */
+	uint64_t retrieval_source;
+	const char *retrieval_key;
 	enum store_target_result result;	/* out */
 	uint32_t uid;				/* out, with OK */
 };

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bump whenever a structure or function below changes incompatibly. */
-#define POSTERN_MODULE_ABI 13
+#define POSTERN_MODULE_ABI 14
 
 #define PN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -556,6 +556,28 @@ enum delivery_status delivery_result(const struct delivery *d, unsigned int i,
 /* Give up before finish (client gone): nothing is stored. */
 void delivery_data_abort(struct delivery *d);
 
+/* A message fetched from a remote POP3 server (SPEC.md 6): the copy goes
+ * straight into `mailbox` of `account` - no routing, no X-Real-To - headed
+ * by `trace` (one complete header field with its CRLF, the
+ * X-Retrieved-From line) instead of Return-Path.  The quota counts as for
+ * any delivery (size: the size the remote announced, 0 = unknown). */
+enum delivery_status delivery_add_mailbox(struct delivery *d,
+					  const struct account *account,
+					  const char *mailbox,
+					  const char *trace, uint64_t size,
+					  const char **error_r);
+/* Record `key` (the remote's UIDL; NULL: a digest of the message as it
+ * came, for a server without UIDL) for retrieval source `source_id` in the
+ * same transaction that stores the message.  When the key is recorded
+ * already, the message is not stored again: the recipient's outcome is
+ * DELIVERY_OK and delivery_was_duplicate() true. */
+void delivery_set_retrieval_key(struct delivery *d, uint64_t source_id,
+				const char *key);
+bool delivery_was_duplicate(const struct delivery *d);
+/* The key recorded (the UIDL, or "#" and the digest's hex), after
+ * delivery_data_finish; "" before. */
+const char *delivery_retrieval_key(const struct delivery *d);
+
 /* ------------------------------------------------------------------ */
 /* Submission (SPEC.md 5): a message a logged-in user sends through POP  */
 /* (XTND XMIT) into the relay queue.  The relay module configures it.   */
@@ -800,6 +822,115 @@ enum address_kind address_route_kind(const char *address, const char **error_r);
 typedef void bounce_done_fn(void *ctx, const char *error);
 void queue_bounce(const struct queue_entry *e, const bool *failed,
 		  bounce_done_fn *done, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* POP3 retrievals (SPEC.md 6): remote POP3 accounts whose mail the       */
+/* retrieval module fetches into a local mailbox (store_retrieval.c).      */
+
+#define RETRIEVAL_HOST_MAX 255
+#define RETRIEVAL_USER_MAX 255
+#define RETRIEVAL_PASSWORD_MAX 255
+#define RETRIEVAL_ERROR_MAX 400
+#define RETRIEVAL_KEY_MAX 70		/* a UIDL, or "#" + 64 hex */
+
+enum retrieval_tls {
+	RETRIEVAL_TLS_IMPLICIT,		/* TLS from the first byte (POP3S) */
+	RETRIEVAL_TLS_STLS,		/* STLS (RFC 2595) before the login */
+	RETRIEVAL_TLS_NONE,		/* in the clear */
+};
+enum retrieval_auth {
+	RETRIEVAL_AUTH_USER,		/* USER/PASS */
+	RETRIEVAL_AUTH_APOP,		/* APOP (RFC 1939 7) */
+	RETRIEVAL_AUTH_PLAIN,		/* AUTH PLAIN (RFC 5034) via Cyrus SASL */
+};
+enum retrieval_result {
+	RETRIEVAL_NEVER,		/* not run yet */
+	RETRIEVAL_OK,
+	RETRIEVAL_FAILED,
+};
+
+struct retrieval_source {
+	uint64_t id;			/* store-wide */
+	struct account account;		/* whose it is */
+	/* what the admin set */
+	char host[RETRIEVAL_HOST_MAX + 1];
+	uint16_t port;
+	enum retrieval_tls tls;
+	bool verify;			/* the certificate must verify */
+	char user[RETRIEVAL_USER_MAX + 1];
+	char password[RETRIEVAL_PASSWORD_MAX + 1];
+	enum retrieval_auth auth;
+	char mailbox[MAILBOX_NAME_MAX + 1];
+	bool keep;			/* leave_on_server, with UIDL tracking */
+	uint32_t interval;		/* seconds between polls */
+	bool enabled;
+	uint64_t created;
+	/* what the module noted (unix seconds) */
+	uint64_t next_run;		/* due then (with enabled) */
+	uint64_t last_start, last_run;	/* 0 = never */
+	enum retrieval_result last_result;
+	uint32_t last_fetched;		/* messages stored by the last run */
+	uint32_t failures;		/* in a row, for the backoff */
+	char last_error[RETRIEVAL_ERROR_MAX + 1];
+	bool running;			/* taken by the module, not finished */
+	bool requested;			/* a trigger asks for a run */
+	uint64_t run_seq, done_seq;	/* runs taken / finished (triggers wait) */
+};
+
+/* Up to `max` enabled sources due at `now` (requested, or next_run <=
+ * now), into out[0..*count_r): each is marked running, its trigger taken
+ * and its next_run set to lease_until in the same transaction, so a run
+ * that never ends (a crash) is due again then; *next_r the earliest
+ * next_run of the rest (UINT64_MAX: none). */
+int retrieval_take_due(uint64_t now, uint64_t lease_until,
+		       struct retrieval_source *out, size_t max,
+		       size_t *count_r, uint64_t *next_r,
+		       const char **error_r);
+/* A run ended: the result (error NULL for OK), how many messages it
+ * stored; next_run becomes now + the interval, or a backoff after
+ * failures (doubling from the interval, at most backoff_max), or now when
+ * a trigger came during the run.  *found_r false when the source went
+ * meanwhile. */
+int retrieval_finish(const struct retrieval_source *src, const char *error,
+		     unsigned int fetched, uint64_t now, uint64_t backoff_max,
+		     bool *found_r, const char **error_r);
+/* At the module's start: sources marked running (a process that ended
+ * mid-run) are due now. */
+int retrieval_release_all(const char **error_r);
+/* Which of keys[0..n) source `id` has stored already (seen_r[i]). */
+int retrieval_seen_lookup(uint64_t id, char *const *keys, size_t n,
+			  bool *seen_r, const char **error_r);
+/* After a complete UIDL listing: forget the keys of source `id` that are
+ * not in keys[0..n) (the messages are gone from the remote), digests
+ * ("#...") left alone. */
+int retrieval_seen_prune(uint64_t id, char *const *keys, size_t n,
+			 const char **error_r);
+/* Forget these keys (digests of messages the remote deleted at QUIT). */
+int retrieval_seen_forget(uint64_t id, char *const *keys, size_t n,
+			  const char **error_r);
+
+/* The module's triggers, given at init (updated in place on reload):
+ * a login of an account asks for a run of its enabled sources that have
+ * not run within `login_gap` seconds.  NULL: no retrieval module. */
+struct retrieval_triggers {
+	bool on_login;
+	unsigned int login_gap;
+};
+void retrieval_configure(const struct retrieval_triggers *t);
+/* An account logged in (POP, the web admin): asks, off the reply's
+ * path, for its sources to run. */
+void account_logged_in(const struct account *account);
+
+/* APOP's digest: hex MD5 of timestamp and password into hex (33 octets). */
+void apop_digest(const char *timestamp, const char *password, char *hex);
+
+/* SASL as a client (Cyrus SASL), for AUTH PLAIN to a remote: the first
+ * message for `mech` ("PLAIN"), raw (the module does base64), into out
+ * (malloc'd), or -1 with *error_r.  PLAIN needs no further step. */
+int sasl_client_initial(const char *service, const char *host,
+			const char *mech, const char *user,
+			const char *password, char **out, size_t *outlen,
+			const char **error_r);
 
 /* ------------------------------------------------------------------ */
 /* The web admin (src/admin/, doc/api.md): the operations posternctl     */
