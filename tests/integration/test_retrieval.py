@@ -80,11 +80,12 @@ def show(srv, sid, address=ME):
 
 
 def wait_first(srv, sid, timeout=TIMEOUT + 20):
-    """The show of a source once its first run (due at once) has ended."""
+    """The show of a source once its first run (due at once) has ended
+    (last_result says "running" while it runs)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         info = show(srv, sid)
-        if info["last_result"] != "never":
+        if info["last_result"] in ("ok", "failed"):
             return info
         time.sleep(0.1)
     raise AssertionError(f"source {sid} never ran: {info}\n{srv.log()[-3000:]}")
@@ -557,6 +558,7 @@ def test_ctl_add_show_set_list_del(local):
     listed = srv.ctl("retrieval", "list", ME).stdout.decode().splitlines()
     assert [line.split()[0] for line in listed] == [str(sid), str(sid2)]
     newpw = pwfile(srv, "another-secret", "new.pw")
+    srv.ctl("mailbox", "add", ME, "archive")        # set mailbox= wants one that exists
     srv.ctl("retrieval", "set", ME, str(sid), "port=1110", "tls=implicit", "keep=yes",
             "interval=120", "auth=apop", "mailbox=archive", "user=u2", "host=h.example.org",
             f"password_file={newpw}")
@@ -580,27 +582,28 @@ def test_ctl_bad_input(local):
     good = str(pwfile(srv, "pw"))
     base = ["retrieval", "add", ME, "--host", "h.example.org", "--user", "u"]
     sid = add(srv, "h.example.org", None, "stls", "u", "pw", extra=["--disabled"])
+    # (arguments, exit status as doc/posternctl.md has them, a word the message has)
     cases = [
-        (base + ["--password-file", good, "--tls", "starttls"], "starttls"),
-        (base + ["--password-file", good, "--port", "0"], "port"),
-        (base + ["--password-file", good, "--port", "70000"], "port"),
-        (base + ["--password-file", good, "--port", "pop"], "port"),
-        (base + ["--password-file", good, "--auth", "cram-md5"], "cram-md5"),
-        (base + ["--password-file", str(srv.root / "missing.pw")], "missing.pw"),
-        (base, "password"),
+        (base + ["--password-file", good, "--tls", "starttls"], 65, "tls"),
+        (base + ["--password-file", good, "--port", "0"], 65, "port"),
+        (base + ["--password-file", good, "--port", "70000"], 65, "port"),
+        (base + ["--password-file", good, "--port", "pop"], 65, "port"),
+        (base + ["--password-file", good, "--auth", "cram-md5"], 65, "auth"),
+        (base + ["--password-file", str(srv.root / "missing.pw")], 66, "missing.pw"),
+        (base, 64, "password-file"),
         (["retrieval", "add", "ghost@example.test", "--host", "h", "--user", "u",
-          "--password-file", good], "ghost"),
-        (["retrieval", "list", "ghost@example.test"], "ghost"),
-        (["retrieval", "show", ME, "999"], "999"),
-        (["retrieval", "del", ME, "999"], "999"),
-        (["retrieval", "set", ME, str(sid), "frob=1"], "frob"),
-        (["retrieval", "set", ME, str(sid), "port=99999"], "port"),
-        (["retrieval", "set", ME, str(sid), "tls=maybe"], "maybe"),
+          "--password-file", good], 67, "ghost"),
+        (["retrieval", "list", "ghost@example.test"], 67, "ghost"),
+        (["retrieval", "show", ME, "999"], 1, "999"),
+        (["retrieval", "del", ME, "999"], 1, "999"),
+        (["retrieval", "set", ME, str(sid), "frob=1"], 65, "unknown setting"),
+        (["retrieval", "set", ME, str(sid), "port=99999"], 65, "port"),
+        (["retrieval", "set", ME, str(sid), "tls=maybe"], 65, "tls"),
     ]
-    for args, word in cases:
+    for args, status, word in cases:
         res = srv.ctl(*args, check=False, input=b"")
         err = res.stderr.decode()
-        assert res.returncode != 0, (args, res.stdout)
+        assert res.returncode == status, (args, res.returncode, res.stdout, err)
         assert word.lower() in err.lower(), (args, err)
     listed = srv.ctl("retrieval", "list", ME).stdout.decode().splitlines()
     assert [line.split()[0] for line in listed] == [str(sid)]
