@@ -248,6 +248,13 @@ def test_fetch_and_delete(kind, tls, request, server_factory, certs, local):
     assert info["last_result"] == "ok", (info, srv.log()[-3000:])
     assert info["last_fetched"] == "3" and info["last_error"] == "" and info["failures"] == "0"
     assert bodies(srv) == sorted(msgs)
+    # the retrieval's login on the remote (the first there) used TLS or not
+    if kind == "postern":
+        login = [line for line in remote.log().splitlines() if " logged in (" in line][0]
+        assert ("TLS)" in login) == (tls != "none"), login
+    else:
+        login = [line for line in remote.log().splitlines() if "Login: " in line][0]
+        assert (", TLS" in login) == (tls != "none"), login
     assert remaining() == 0
     # nothing left: the next run fetches nothing
     assert run(srv, sid) == (True, 0)
@@ -442,6 +449,19 @@ def test_certificate_not_verified(case, request, local, certs):
     assert run(srv, sid) == (True, 1)
     assert fake.sessions[-1].tls
     assert bodies(srv) == [message(1)] and fake.messages() == []
+
+
+def test_stls_not_offered(request, local):
+    """--tls stls against a remote that has no STLS: no fallback to a
+    cleartext login; the source fails and no credentials were sent."""
+    fake = FakePop([message(1)])
+    request.addfinalizer(fake.close)
+    srv = local()
+    sid = add(srv, port=fake.port, tls="stls")
+    info = wait_first(srv, sid)
+    assert info["last_result"] == "failed" and "STLS" in info["last_error"], info
+    assert not fake.commands_named("USER") and not fake.commands_named("PASS"), fake.commands
+    assert fake.messages() == [message(1)] and local_messages(srv) == []
 
 
 @pytest.mark.parametrize("keep", [False, True])
