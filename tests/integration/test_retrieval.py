@@ -597,6 +597,16 @@ def test_ctl_add_show_set_list_del(local):
     assert secret not in srv.log() and "another-secret" not in srv.log()
 
 
+def test_sources_survive_restart(local):
+    """A source is kept in the store: a restart (SIGTERM) changes nothing."""
+    srv = local()
+    sid = add(srv, "pop.example.org", 1995, "implicit", "someone", "pw",
+              extra=["--disabled", "--keep", "--interval", "300"])
+    before = show(srv, sid)
+    srv.restart()
+    assert show(srv, sid) == before
+
+
 def test_ctl_bad_input(local):
     srv = local()
     good = str(pwfile(srv, "pw"))
