@@ -524,6 +524,38 @@ def test_login_triggers_sources(request, local):
     assert bodies(srv) == [message(1), message(2)] and fake.messages() == []
 
 
+def test_login_trigger_gap(request, local):
+    """login_trigger_gap = 60s: a login right after a run starts nothing."""
+    fake = FakePop([message(1)])
+    request.addfinalizer(fake.close)
+    srv = local(**{"retrieval.login_trigger": "yes", "retrieval.login_trigger_gap": "60s"})
+    sid = add(srv, port=fake.port, tls="none", extra=["--interval", "3600"])
+    assert wait_first(srv, sid)["last_result"] == "ok"
+    fake.add(message(2))
+    sessions = len(fake.sessions)
+    srv.pop().quit()
+    time.sleep(2.5)                 # more than poll
+    assert len(fake.sessions) == sessions, fake.sessions
+    assert fake.messages() == [message(2)]
+
+
+def test_interval(request, local):
+    """A source runs again by itself once its interval (10 s) is over."""
+    fake = FakePop([message(1)])
+    request.addfinalizer(fake.close)
+    srv = local()
+    sid = add(srv, port=fake.port, tls="none", extra=["--interval", "10"])
+    assert wait_first(srv, sid)["last_result"] == "ok"
+    first = time.monotonic()
+    fake.add(message(2))
+    deadline = first + 10 + 5
+    while time.monotonic() < deadline and fake.messages():
+        time.sleep(0.2)
+    assert not fake.messages(), "the source did not run again after its interval"
+    assert time.monotonic() - first > 8
+    assert bodies(srv) == [message(1), message(2)]
+
+
 def test_max_parallel(request, local):
     """max_parallel = 2: four sources due at once, two sessions at a time
     (each remote greets after a second), and every source runs."""
