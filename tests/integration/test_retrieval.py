@@ -248,6 +248,7 @@ def test_fetch_and_delete(kind, tls, request, server_factory, certs, local):
     assert info["last_result"] == "ok", (info, srv.log()[-3000:])
     assert info["last_fetched"] == "3" and info["last_error"] == "" and info["failures"] == "0"
     assert bodies(srv) == sorted(msgs)
+    assert not any(password.encode() in first for first, _ in local_messages(srv))
     # the retrieval's login on the remote (the first there) used TLS or not
     if kind == "postern":
         login = [line for line in remote.log().splitlines() if " logged in (" in line][0]
@@ -426,6 +427,12 @@ def test_bad_password(request, local):
     assert show(srv, sid)["failures"] == "2"
     assert fake.messages() == [message(1)] and local_messages(srv) == []
     assert "remote-pw" not in srv.log()
+    # the right password, by set password_file=
+    srv.ctl("retrieval", "set", ME, str(sid), f"password_file={pwfile(srv, 'other-pw', 'ok.pw')}")
+    assert run(srv, sid) == (True, 1)
+    assert show(srv, sid)["failures"] == "0"
+    assert bodies(srv) == [message(1)] and fake.messages() == []
+    assert "other-pw" not in srv.log()
 
 
 @pytest.mark.parametrize("case", ["no-ca-implicit", "no-ca-stls", "wrong-name"])
@@ -449,6 +456,51 @@ def test_certificate_not_verified(case, request, local, certs):
     assert run(srv, sid) == (True, 1)
     assert fake.sessions[-1].tls
     assert bodies(srv) == [message(1)] and fake.messages() == []
+
+
+def test_apop_without_timestamp(request, local):
+    """--auth apop against a remote whose greeting has no timestamp: the
+    source fails, and no cleartext password goes out instead."""
+    fake = FakePop([message(1)], apop=False)
+    request.addfinalizer(fake.close)
+    srv = local()
+    sid = add(srv, port=fake.port, tls="none", extra=["--auth", "apop"])
+    info = wait_first(srv, sid)
+    assert info["last_result"] == "failed" and info["last_error"], info
+    assert not fake.commands_named("PASS") and not fake.commands_named("AUTH"), fake.commands
+    assert fake.messages() == [message(1)]
+
+
+def test_timeout(request, local):
+    """retrieval.timeout = 2s, a remote that sends no greeting for 6 s: the
+    run fails after about 2 s, saying it timed out."""
+    fake = FakePop([message(1)], greeting_delay=6)
+    request.addfinalizer(fake.close)
+    srv = local(**{"retrieval.timeout": "2s"})
+    started = time.monotonic()
+    sid = add(srv, port=fake.port, tls="none")
+    info = wait_first(srv, sid)
+    took = time.monotonic() - started
+    assert info["last_result"] == "failed" and "time" in info["last_error"].lower(), info
+    assert 1.5 < took < 5.5, took
+    assert fake.messages() == [message(1)]
+
+
+def test_retrieval_policy(request, local):
+    """The retrieval service policy: with retrieval=no for the account its
+    sources fetch nothing; back to the default, they do."""
+    fake = FakePop([message(1)])
+    request.addfinalizer(fake.close)
+    srv = local()
+    srv.ctl("account", "set", ME, "retrieval=no")
+    sid = add(srv, port=fake.port, tls="none")
+    time.sleep(2.5)                 # more than poll: it would have run by now
+    srv.ctl("retrieval", "run", ME, str(sid), check=False, input=b"")
+    assert fake.messages() == [message(1)] and local_messages(srv) == []
+    assert not fake.commands_named("PASS"), fake.commands
+    srv.ctl("account", "set", ME, "retrieval=")
+    assert run(srv, sid) == (True, 1)
+    assert bodies(srv) == [message(1)]
 
 
 def test_stls_not_offered(request, local):
