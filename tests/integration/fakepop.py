@@ -22,6 +22,7 @@ Fault switches (attributes, changeable between sessions):
     drop_on_quit        close, without a reply and removing nothing, on QUIT
     password            the password it accepts (a wrong one: -ERR [AUTH])
     fail_auth_text      the -ERR text for bad credentials
+    size_lie            STAT and LIST say every message has this many octets
 
 Everything seen is recorded: `commands` (every command line, in order, with
 the session number), `sessions` (one Session each, with its commands and
@@ -70,7 +71,7 @@ class FakePop:
                  tls=None, cert=None, key=None, uidls=None,
                  greeting_delay=0.0, drop_retr_after=None, drop_retr_msg=None,
                  stall_retr=0.0, stall_retr_msg=None, drop_on_dele=False, drop_on_quit=False,
-                 fail_auth_text="[AUTH] invalid user name or password"):
+                 fail_auth_text="[AUTH] invalid user name or password", size_lie=None):
         assert tls in (None, "stls", "implicit")
         self.lock = threading.Lock()
         self.user, self.password = user, password
@@ -82,6 +83,7 @@ class FakePop:
         self.stall_retr, self.stall_retr_msg = stall_retr, stall_retr_msg
         self.drop_on_dele, self.drop_on_quit = drop_on_dele, drop_on_quit
         self.fail_auth_text = fail_auth_text
+        self.size_lie = size_lie
         self.retr_started = threading.Event()
         self.commands = []          # (session number, line) in order
         self.sessions = []
@@ -289,15 +291,17 @@ class FakePop:
                     conn.send_line("-ERR unknown command or wrong state")
             else:  # TRANSACTION
                 live = [(n, m) for n, m in enumerate(snapshot, 1) if n not in marked]
+                size = (lambda m: len(m.data)) if self.size_lie is None else \
+                    (lambda m: self.size_lie)
                 if verb == "STAT":
-                    conn.send_line(f"+OK {len(live)} {sum(len(m.data) for _, m in live)}")
+                    conn.send_line(f"+OK {len(live)} {sum(size(m) for _, m in live)}")
                 elif verb == "LIST" and not args:
                     conn.send_multi([f"+OK {len(live)} messages"] +
-                                    [f"{n} {len(m.data)}" for n, m in live])
+                                    [f"{n} {size(m)}" for n, m in live])
                 elif verb == "LIST":
                     n, m = msg_arg(args)
                     if m:
-                        conn.send_line(f"+OK {n} {len(m.data)}")
+                        conn.send_line(f"+OK {n} {size(m)}")
                 elif verb == "UIDL" and self.uidl and not args:
                     conn.send_multi(["+OK"] + [f"{n} {m.uidl}" for n, m in live])
                 elif verb == "UIDL" and self.uidl:
