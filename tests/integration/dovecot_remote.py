@@ -53,6 +53,10 @@ class Dovecot:
             me = pwd.getpwuid(os.geteuid())
             mail_user, mail_group = me.pw_name, grp.getgrgid(me.pw_gid).gr_name
             login_user = internal_user = me.pw_name
+        # the group of Dovecot's internal UNIX sockets: "dovecot" as root,
+        # one's own group otherwise (chown to another fails)
+        internal_group = "dovecot" if os.geteuid() == 0 and _group_exists("dovecot") \
+            else mail_group if os.geteuid() != 0 else "nogroup"
         self.uid = pwd.getpwnam(mail_user).pw_uid
         self.gid = grp.getgrnam(mail_group).gr_gid
         self._chown(self.root / "home")
@@ -78,6 +82,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain apop
 default_login_user = {login_user}
 default_internal_user = {internal_user}
+default_internal_group = {internal_group}
 first_valid_uid = 0
 mail_location = maildir:~/Maildir
 pop3_uidl_format = %08Xu%08Xv
@@ -99,6 +104,10 @@ service pop3-login {{
     port = {self.tls_port}
     ssl = yes
   }}
+  chroot =
+}}
+# no chroots, which need root
+service anvil {{
   chroot =
 }}
 """)
@@ -169,6 +178,14 @@ service pop3-login {{
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _group_exists(name):
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
 
 
 def _user_exists(name):
