@@ -35,7 +35,7 @@ cat > "$demo/postern.conf" <<CONF
 data_dir = $demo/data
 module_dir = $top/modules
 main_domain = example.test
-modules = pop, lmtp, http
+modules = pop, lmtp, http, retrieval
 
 # a file, so that the web admin's log page can show it
 [log]

@@ -62,15 +62,33 @@ static void on_timer(void *ctx)
 	run(ctx);
 }
 
+static unsigned int connections(struct http_listener *l)
+{
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return info != NULL ? info->num_connections : 0;
+}
+
 /* Let MHD do what is due, then wait for its descriptor or its next
  * timeout. */
 static void run(struct http_listener *l)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
+	unsigned int before;
 
 	if (l->daemon == NULL)
 		return;
+	before = connections(l);
 	MHD_run(l->daemon);
+	/* at http.channels MHD takes its listening socket out of its epoll
+	 * set, and puts it back only at the start of a run: when connections
+	 * ended in this one, run again, or the clients waiting to be
+	 * accepted wait for ever (nothing else would wake it) */
+	if (connections(l) < before) {
+		pn_timer_start(l->timer, 0);
+		return;
+	}
 	if (MHD_get_timeout(l->daemon, &ms) == MHD_YES)
 		pn_timer_start(l->timer, ms / 1000.0);
 	else

@@ -79,6 +79,9 @@ enum MHD_Result http_answer_json(struct http_req *req, unsigned int status,
 				 char *json, const char *set_cookie);
 enum MHD_Result http_answer_error(struct http_req *req, unsigned int status,
 				  const char *text);
+/* 405 with Allow: allow and the JSON error json (freed). */
+enum MHD_Result http_answer_not_allowed(struct http_req *req, const char *allow,
+					char *json);
 void http_secure_headers(struct MHD_Response *resp);
 
 /* http_session.c: logged-in admins. */

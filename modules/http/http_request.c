@@ -38,8 +38,10 @@ void http_secure_headers(struct MHD_Response *resp)
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 }
 
-enum MHD_Result http_answer_json(struct http_req *req, unsigned int status,
-				 char *json, const char *set_cookie)
+/* An answer with the secure headers, no-store and one more header when
+ * name is not NULL. */
+static enum MHD_Result answer(struct http_req *req, unsigned int status, char *json,
+			      const char *name, const char *value)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -57,11 +59,23 @@ enum MHD_Result http_answer_json(struct http_req *req, unsigned int status,
 	if (json != NULL)
 		MHD_add_response_header(resp, "Content-Type", json_type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (set_cookie != NULL)
-		MHD_add_response_header(resp, "Set-Cookie", set_cookie);
+	if (name != NULL)
+		MHD_add_response_header(resp, name, value);
 	ret = MHD_queue_response(req->con, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+enum MHD_Result http_answer_json(struct http_req *req, unsigned int status,
+				 char *json, const char *set_cookie)
+{
+	return answer(req, status, json, set_cookie != NULL ? "Set-Cookie" : NULL, set_cookie);
+}
+
+enum MHD_Result http_answer_not_allowed(struct http_req *req, const char *allow,
+					char *json)
+{
+	return answer(req, MHD_HTTP_METHOD_NOT_ALLOWED, json, "Allow", allow);
 }
 
 enum MHD_Result http_answer_error(struct http_req *req, unsigned int status,
@@ -304,15 +318,19 @@ static enum MHD_Result api(struct http_req *req, const char *method)
 
 	if (strcmp(path, "login") == 0) {
 		if (strcmp(method, "POST") != 0)
-			return http_answer_error(req, MHD_HTTP_METHOD_NOT_ALLOWED,
-						 "log in with POST");
+			return http_answer_not_allowed(req, "POST",
+						       admin_error_json("log in with POST"));
 		return req->login != NULL ? login_answer(req) : login_start(req);
 	}
 	if ((s = session_of(req, &ret)) == NULL)
 		return ret;
-	if (strcmp(path, "session") == 0 && strcmp(method, "GET") == 0)
+	if (strcmp(path, "session") == 0) {
+		if (strcmp(method, "GET") != 0)
+			return http_answer_not_allowed(req, "GET",
+						       admin_error_json("ask for the session with GET"));
 		return http_answer_json(req, MHD_HTTP_OK, admin_session_json(&s->who, s->csrf),
 					NULL);
+	}
 	token = MHD_lookup_connection_value(req->con, MHD_HEADER_KIND, "X-CSRF-Token");
 	if (is_change(method) && !http_session_csrf_ok(s, token)) {
 		log_msg(LOG_NOTICE, HTTP_TAG, "[%s] %s %s by %s refused: no or a wrong CSRF token",
@@ -322,8 +340,8 @@ static enum MHD_Result api(struct http_req *req, const char *method)
 	}
 	if (strcmp(path, "logout") == 0) {
 		if (strcmp(method, "POST") != 0)
-			return http_answer_error(req, MHD_HTTP_METHOD_NOT_ALLOWED,
-						 "log out with POST");
+			return http_answer_not_allowed(req, "POST",
+						       admin_error_json("log out with POST"));
 		log_msg(LOG_INFO, HTTP_TAG, "[%s] admin %s logged out", req->ip, s->who.user);
 		http_session_end(s);
 		cookie(set, sizeof(set), req, "", true);
@@ -332,18 +350,8 @@ static enum MHD_Result api(struct http_req *req, const char *method)
 	admin_request(&s->who, method, path, req->query, req->body, req->body_len, &ans);
 	log_msg(LOG_DEBUG, HTTP_TAG, "[%s] %s %s %s -> %d", req->ip, s->who.user, method,
 		req->path, ans.status);
-	if (ans.status == MHD_HTTP_METHOD_NOT_ALLOWED && ans.allow[0] != '\0') {
-		struct MHD_Response *resp =
-			MHD_create_response_from_buffer(strlen(ans.json), ans.json,
-							MHD_RESPMEM_MUST_FREE);
-
-		http_secure_headers(resp);
-		MHD_add_response_header(resp, "Content-Type", json_type);
-		MHD_add_response_header(resp, "Allow", ans.allow);
-		ret = MHD_queue_response(req->con, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
-		MHD_destroy_response(resp);
-		return ret;
-	}
+	if (ans.status == MHD_HTTP_METHOD_NOT_ALLOWED && ans.allow[0] != '\0')
+		return http_answer_not_allowed(req, ans.allow, ans.json);
 	return http_answer_json(req, (unsigned int)ans.status, ans.json, NULL);
 }
 

@@ -92,14 +92,9 @@ enum MHD_Result http_static(struct http_req *req, const char *method)
 	enum MHD_Result ret;
 	int fd;
 
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-		http_secure_headers(resp);
-		MHD_add_response_header(resp, "Allow", "GET, HEAD");
-		ret = MHD_queue_response(req->con, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
-		MHD_destroy_response(resp);
-		return ret;
-	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return http_answer_not_allowed(req, "GET, HEAD",
+					       admin_error_json("the pages take GET and HEAD only"));
 	if (!safe_path(req->path, rel, sizeof(rel)))
 		return not_found(req);
 	snprintf(full, sizeof(full), "%s/%s", http_set->root, rel);

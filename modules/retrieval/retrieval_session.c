@@ -123,7 +123,7 @@ static void end(struct session *s, const char *error)
 		conn_abort(s->conn);
 		s->conn = NULL;
 	}
-	if (s->d != NULL && s->state == ST_RETR_DATA)
+	if (s->d != NULL && (s->state == ST_RETR || s->state == ST_RETR_DATA))
 		delivery_data_abort(s->d);
 	if (error == NULL && s->soft_error[0] != '\0')
 		error = s->soft_error;
@@ -346,7 +346,10 @@ static bool uidl_ok(const char *u)
 {
 	size_t len = strlen(u);
 
-	if (len == 0 || len > UIDL_MAX || u[0] == '#')
+	/* (one starting with '#' is taken too: the notes of digests start
+	 * so, and a UIDL that happens to look like one is only never
+	 * tidied away) */
+	if (len == 0 || len > UIDL_MAX)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)u; *p; p++)
 		if (*p < 0x21 || *p > 0x7e)
@@ -473,8 +476,6 @@ static void stored(void *ctx, unsigned int delivered)
 			free(k);
 	}
 	delivery_free(&s->d);
-	if (s->conn != NULL)
-		conn_release(s->conn);
 	if (s->gone) {
 		if (st == DELIVERY_OK && !dup)
 			s->fetched++;
@@ -494,7 +495,7 @@ static void stored(void *ctx, unsigned int delivered)
 		} else {
 			send_cmd(s, ST_DELE, "DELE %u", m->num);
 		}
-		return;
+		break;
 	case DELIVERY_TOO_BIG:
 	case DELIVERY_BAD_MESSAGE:
 		/* this one stays on the server; the others come */
@@ -502,12 +503,14 @@ static void stored(void *ctx, unsigned int delivered)
 			 "message %u left on the server: %s", m->num, why);
 		s->cur++;
 		next_message(s);
-		return;
+		break;
 	default:
 		/* a full mailbox, a disk fault: stop, the rest waits */
 		fail(s, "cannot store message %u: %s", m->num, why);
 		return;
 	}
+	/* what was just queued goes out, and the reply comes in */
+	conn_release(s->conn);
 }
 
 static void on_data_end(void *session)
@@ -521,7 +524,9 @@ static void on_data_end(void *session)
 	delivery_data_finish(s->d, stored, s);
 }
 
-static void retr_started(struct session *s)
+/* Before RETR: the message's delivery, so that a full mailbox is known
+ * before a single octet comes.  false: the run has ended. */
+static bool fetch_begin(struct session *s)
 {
 	struct rmsg *m = &s->msgs[s->cur];
 	enum delivery_status st;
@@ -548,10 +553,10 @@ static void retr_started(struct session *s)
 	if (st != DELIVERY_OK) {
 		delivery_free(&s->d);
 		fail(s, "cannot store message %u: %s", m->num, why);
-		return;
+		return false;
 	}
-	s->state = ST_RETR_DATA;
-	conn_read_dotted(s->conn, on_data, on_data_end);
+	send_cmd(s, ST_RETR, "RETR %u", m->num);
+	return true;
 }
 
 static void next_message(struct session *s)
@@ -580,7 +585,7 @@ static void next_message(struct session *s)
 			s->cur++;
 			continue;
 		}
-		send_cmd(s, ST_RETR, "RETR %u", m->num);
+		(void)fetch_begin(s);
 		return;
 	}
 	send_quit(s);
@@ -679,11 +684,14 @@ static void s_line(void *session, char *line, size_t len)
 		return;
 	case ST_RETR:
 		if (!is_ok(line)) {
+			delivery_data_abort(s->d);
+			delivery_free(&s->d);
 			fail(s, "the server refused RETR %u: %s",
 			     s->msgs[s->cur].num, reply_text(line));
 			return;
 		}
-		retr_started(s);
+		s->state = ST_RETR_DATA;
+		conn_read_dotted(s->conn, on_data, on_data_end);
 		return;
 	case ST_DELE:
 		if (!is_ok(line)) {
@@ -766,7 +774,7 @@ static void s_closed(void *session)
 		s->gone = true;
 		return;
 	}
-	if (s->state == ST_RETR_DATA && s->d != NULL) {
+	if ((s->state == ST_RETR || s->state == ST_RETR_DATA) && s->d != NULL) {
 		delivery_data_abort(s->d);
 		delivery_free(&s->d);
 	}
@@ -797,6 +805,7 @@ void retrieval_session_start(const struct retrieval_source *src)
 	struct session *s = calloc(1, sizeof(*s));
 	const char *error;
 	char port[8];
+	bool allowed;
 
 	retrieval.running++;
 	if (s == NULL) {
@@ -807,6 +816,16 @@ void retrieval_session_start(const struct retrieval_source *src)
 	s->next = sessions;
 	sessions = s;
 	s->state = ST_CONNECTING;
+	if (account_service_allowed(&src->account, "retrieval", &allowed,
+				    &error) < 0) {
+		fail(s, "cannot read the account's policies: %s", error);
+		return;
+	}
+	if (!allowed) {
+		fail(s, "retrieval is switched off for %s@%s (policy retrieval = no)",
+		     src->account.name, src->account.domain);
+		return;
+	}
 	log_msg(LOG_INFO, "RETRIEVAL", "%llu %s@%s: fetching from %s@%s:%u (%s)",
 		(unsigned long long)src->id, src->account.name,
 		src->account.domain, src->user, src->host, src->port,
@@ -824,8 +843,9 @@ void retrieval_session_stop_all(void)
 		struct session *s = sessions;
 
 		if (s->state == ST_STORING) {
-			/* stored all the same (delivery_free while finishing) */
-			s->state = ST_RETR;
+			/* not aborted: stored all the same (delivery_free while
+			 * finishing), and noted, so the next run deletes it */
+			s->state = ST_QUIT;
 		}
 		end(s, "the server is shutting down");
 	}

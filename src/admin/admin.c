@@ -55,6 +55,12 @@ static const struct route routes[] = {
 	{ "DELETE", "accounts/*/mailboxes/*", admin_mailbox_del },
 	{ "GET", "accounts/*/mailboxes/*/messages", admin_messages_list },
 	{ "POST", "accounts/*/expire", admin_account_expire },
+	{ "GET", "accounts/*/retrievals", admin_retrievals_list },
+	{ "POST", "accounts/*/retrievals", admin_retrievals_add },
+	{ "GET", "accounts/*/retrievals/*", admin_retrieval_get },
+	{ "PATCH", "accounts/*/retrievals/*", admin_retrieval_patch },
+	{ "DELETE", "accounts/*/retrievals/*", admin_retrieval_del },
+	{ "POST", "accounts/*/retrievals/*/run", admin_retrieval_run },
 	{ "GET", "route", admin_route_get },
 	{ "GET", "accounts/*/mailboxes/*/acl", admin_acl_list },
 	{ "PUT", "accounts/*/mailboxes/*/acl/*", admin_acl_put },
@@ -104,12 +110,15 @@ void admin_fail_op(struct admin_req *r, const char *field, const char *error)
 	if (strncmp(error, "no such", 7) == 0 || strncmp(error, "no mailbox", 10) == 0 ||
 	    strncmp(error, "no ACL entry", 12) == 0)
 		status = 404;
-	else if (strncmp(error, "store:", 6) == 0 || strncmp(error, "cannot ", 7) == 0)
-		status = 503;
 	for (int i = 0; status == 400 && conflict[i] != NULL; i++) {
 		if (strstr(error, conflict[i]) != NULL)
 			status = 409;
 	}
+	/* after the conflicts: "cannot rename a to b: mailbox b already
+	 * exists" is no store fault */
+	if (status == 400 && (strncmp(error, "store:", 6) == 0 ||
+			      strncmp(error, "cannot ", 7) == 0))
+		status = 503;
 	admin_fail(r, status, status == 400 ? field : NULL, "%s", error);
 }
 
@@ -204,6 +213,14 @@ bool admin_get_str(struct admin_req *r, const char *field, const char **value_r,
 	}
 	*value_r = json_string_value(v);
 	return true;
+}
+
+void admin_lower(char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s + 32);
+	}
 }
 
 static int hexval(char c)
@@ -408,19 +425,26 @@ static bool split_path(struct admin_req *r, const char *path)
 	return true;
 }
 
-static bool matches(const char *pattern, const struct admin_req *r)
+/* -1 when pattern does not match the path, else how many of its
+ * segments are words rather than "*": the path's own routes are those
+ * of the most words (queue/flush is not a queue entry's id). */
+static int matches(const char *pattern, const struct admin_req *r)
 {
 	char buf[128];
 	size_t n = 0;
+	int words = 0;
 
 	snprintf(buf, sizeof(buf), "%s", pattern);
 	for (char *tok = strtok(buf, "/"); tok != NULL; tok = strtok(NULL, "/"), n++) {
 		if (n >= r->nseg)
-			return false;
-		if (strcmp(tok, "*") != 0 && strcmp(tok, r->seg[n]) != 0)
-			return false;
+			return -1;
+		if (strcmp(tok, "*") != 0) {
+			if (strcmp(tok, r->seg[n]) != 0)
+				return -1;
+			words++;
+		}
 	}
-	return n == r->nseg;
+	return n == r->nseg ? words : -1;
 }
 
 void admin_request(const struct admin_who *who, const char *method,
@@ -430,6 +454,7 @@ void admin_request(const struct admin_who *who, const char *method,
 	static struct admin_req r;	/* 4 KiB of segments: not on the stack */
 	const struct route *route, *shape = NULL;
 	char allow[64] = "";
+	int best = -1;
 
 	memset(answer_r, 0, sizeof(*answer_r));
 	memset(&r, 0, sizeof(r));
@@ -442,7 +467,13 @@ void admin_request(const struct admin_who *who, const char *method,
 		goto out;
 	}
 	for (route = routes; route->method != NULL; route++) {
-		if (!matches(route->pattern, &r))
+		int words = matches(route->pattern, &r);
+
+		if (words > best)
+			best = words;
+	}
+	for (route = routes; route->method != NULL; route++) {
+		if (best < 0 || matches(route->pattern, &r) != best)
 			continue;
 		shape = route;
 		if (strcmp(route->method, method) == 0)

@@ -63,6 +63,9 @@ int admin_query(struct admin_req *r, const char *name, char *buf, size_t size);
  * they are not numbers. */
 bool admin_paging(struct admin_req *r, size_t *offset_r, size_t *limit_r);
 
+/* ASCII letters of s to lower case, as names are stored. */
+void admin_lower(char *s);
+
 /* A list's answer, 200 {"items", "total", "offset"} (items taken). */
 void admin_list(struct admin_req *r, json_t *items, size_t total, size_t offset);
 
@@ -97,6 +100,8 @@ admin_handler admin_mailboxes_list, admin_mailboxes_add, admin_mailbox_patch,
 admin_handler admin_alerts_list, admin_alerts_add, admin_alert_del;
 admin_handler admin_status_get, admin_log_get, admin_server_get,
 	admin_server_patch, admin_settings_get, admin_settings_patch;
+admin_handler admin_retrievals_list, admin_retrievals_add, admin_retrieval_get,
+	admin_retrieval_patch, admin_retrieval_del, admin_retrieval_run;
 admin_handler admin_queue_list, admin_queue_get, admin_queue_retry,
 	admin_queue_flush, admin_queue_del;
 

@@ -302,6 +302,7 @@ void admin_account_alias_add(struct admin_req *r)
 		admin_fail_op(r, "alias", error);
 		return;
 	}
+	admin_lower(alias);	/* the name as stored */
 	admin_ok(r, 201, json_pack("{s:s}", "alias", alias));
 }
 

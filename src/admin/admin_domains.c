@@ -173,7 +173,7 @@ void admin_domain_del(struct admin_req *r)
 void admin_domain_alias_add(struct admin_req *r)
 {
 	static const char *const fields[] = { "alias", NULL };
-	char d[ACCOUNT_NAME_MAX + 1];
+	char d[ACCOUNT_NAME_MAX + 1], lower[ACCOUNT_NAME_MAX + 1];
 	const char *alias, *error;
 
 	if (!admin_domain_arg(r, 1, d) || !admin_fields_only(r, fields) ||
@@ -183,7 +183,9 @@ void admin_domain_alias_add(struct admin_req *r)
 		admin_fail_op(r, "alias", error);
 		return;
 	}
-	admin_ok(r, 201, json_pack("{s:s}", "alias", alias));
+	snprintf(lower, sizeof(lower), "%s", alias);
+	admin_lower(lower);	/* the name as stored */
+	admin_ok(r, 201, json_pack("{s:s}", "alias", lower));
 }
 
 void admin_domain_alias_del(struct admin_req *r)

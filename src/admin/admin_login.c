@@ -109,14 +109,19 @@ void admin_login_check(const char *user, const char *password,
 	struct admin_login *l = xcalloc(1, sizeof(*l));
 	char view[ADDRESS_MAX + 1];
 	const char *error = "";
+	enum auth_lookup res;
 	ev_timer *t;
 
 	l->done = done;
 	l->ctx = ctx;
 	snprintf(l->ip, sizeof(l->ip), "%s", client_ip);
 	snprintf(l->user, sizeof(l->user), "%.*s", (int)sizeof(l->user) - 1, user);
-	switch (auth_lookup(user, NULL, &l->account, l->hash, sizeof(l->hash),
-			    l->user, view, &error)) {
+	res = auth_lookup(user, NULL, &l->account, l->hash, sizeof(l->hash), l->user,
+			  view, &error);
+	/* no one found: the lookup left no name, the log gets the one typed */
+	if (l->user[0] == '\0')
+		snprintf(l->user, sizeof(l->user), "%.*s", (int)sizeof(l->user) - 1, user);
+	switch (res) {
 	case AUTH_LOOKUP_FOUND:
 		/* a unified account's addresses are no admin logins */
 		l->known = view[0] == '\0';

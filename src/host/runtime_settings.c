@@ -25,6 +25,9 @@ const char *const runtime_setting_keys[] = {
 	"relay.smarthost", "relay.starttls", "relay.retry_schedule",
 	"relay.max_queue_time", "relay.xmit", "relay.max_message_size",
 	"relay.max_recipients", "relay.max_messages_per_hour",
+	"retrieval.max_parallel", "retrieval.timeout", "retrieval.ca_file",
+	"retrieval.max_message_size", "retrieval.backoff_max",
+	"retrieval.login_trigger", "retrieval.login_trigger_gap",
 	"log.level", "tls.cert", "tls.key",
 	NULL
 };

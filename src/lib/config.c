@@ -289,7 +289,7 @@ static void list_add_items(struct setting_list *l, const char *value)
 	free(copy);
 }
 
-static int parse_bool(const char *v, bool *b_r)
+int config_parse_bool(const char *v, bool *b_r)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
@@ -323,7 +323,7 @@ static int set_value(struct config *cfg, const struct setting_def *d,
 		*(char **)field = xstrdup(value);
 		return 0;
 	case SETTING_BOOL:
-		if (parse_bool(value, (bool *)field) < 0)
+		if (config_parse_bool(value, (bool *)field) < 0)
 			what = "is not yes or no";
 		break;
 	case SETTING_LIST:

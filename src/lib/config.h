@@ -15,6 +15,10 @@ struct config;
 struct config *config_new(void);
 void config_free(struct config **cfg);
 
+/* yes/true/on/1 and no/false/off/0, any case: 0, or -1 for anything
+ * else (SETTING_BOOL's words, for other settings parsers too). */
+int config_parse_bool(const char *v, bool *b_r);
+
 /* Read a file; a missing file is an error unless `optional`. */
 int config_read_file(struct config *cfg, const char *path, bool optional,
 		     const char **error_r);

@@ -280,3 +280,18 @@ int policy_record_time(const char *domain, const char *account,
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)t);
 	return store_setting_set(domain, account, key, v, error_r);
 }
+
+/* Module API: the service switch alone (the retrieval module asks before
+ * it connects). */
+int account_service_allowed(const struct account *a, const char *service,
+			    bool *allowed_r, const char **error_r)
+{
+	enum policy_id id;
+	struct policy p;
+
+	if (policy_find(service, &id, error_r) < 0 ||
+	    policy_load(a->domain, a->name, &p, error_r) < 0)
+		return -1;
+	*allowed_r = policy_allows(&p, id);
+	return 0;
+}

@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
+#include "lib/config.h"
 #include "lib/strnum.h"
 #include "mail/names.h"
 #include "mail/retrieval_source.h"
@@ -38,24 +38,6 @@ const char *retrieval_auth_name(enum retrieval_auth auth)
 const char *retrieval_result_name(enum retrieval_result r)
 {
 	return (unsigned int)r <= RETRIEVAL_FAILED ? result_names[r] : "?";
-}
-
-static int parse_bool(const char *v, bool *b)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*b = true;
-			return 0;
-		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*b = false;
-			return 0;
-		}
-	}
-	return -1;
 }
 
 /* A host name or an IP address: letters, digits, '-', '.', ':' (IPv6). */
@@ -149,7 +131,7 @@ int retrieval_source_set(struct retrieval_source *s, const char *key,
 		s->interval = (uint32_t)n;
 	} else if (strcmp(key, "verify") == 0 || strcmp(key, "keep") == 0 ||
 		   strcmp(key, "enabled") == 0) {
-		if (parse_bool(value, &b) < 0) {
+		if (config_parse_bool(value, &b) < 0) {
 			static char err[64];
 
 			snprintf(err, sizeof(err), "%s: yes or no", key);

@@ -213,6 +213,16 @@ int store_walk_prefix(MDB_txn *txn, MDB_dbi dbi, const void *prefix,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+int store_walk_drop(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
+		    const MDB_val *val, void *ctx)
+{
+	(void)txn;
+	(void)key;
+	(void)val;
+	(void)ctx;
+	return mdb_cursor_del(cur, 0);
+}
+
 /* `seen`: the map size the failed transaction ran with.  Two threads can
  * run out at once; the second finds the map grown already. */
 static int grow_map(size_t seen)

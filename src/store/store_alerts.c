@@ -153,16 +153,6 @@ int store_alert_post(enum alert_scope scope, const char *domain,
 	return 0;
 }
 
-static int drop(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
-		const MDB_val *val, void *ctx)
-{
-	(void)txn;
-	(void)key;
-	(void)val;
-	(void)ctx;
-	return mdb_cursor_del(cur, 0);
-}
-
 /* Find an alert by id: a walk of `alerts` (few; admins post them). */
 static int find_id(MDB_txn *txn, uint64_t id, MDB_val *key_r, uint8_t *kbuf)
 {
@@ -213,7 +203,7 @@ static int del_txn(MDB_txn *txn, void *vctx)
 	c->found = true;
 	store_be64(prefix, c->id);
 	return store_walk_prefix(txn, store_dbi(DB_ALERTS_SHOWN), prefix,
-				 sizeof(prefix), drop, NULL);
+				 sizeof(prefix), store_walk_drop, NULL);
 }
 
 int store_alert_del(uint64_t id, bool *found_r, const char **error_r)
@@ -401,5 +391,5 @@ int store_alerts_remove_txn(MDB_txn *txn, const char *domain, const char *accoun
 	size_t plen = scope_key(prefix, account != NULL && account[0] ? ALERT_ACCOUNT :
 				ALERT_DOMAIN, domain, account);
 
-	return store_walk_prefix(txn, store_dbi(DB_ALERTS), prefix, plen, drop, NULL);
+	return store_walk_prefix(txn, store_dbi(DB_ALERTS), prefix, plen, store_walk_drop, NULL);
 }

@@ -33,6 +33,8 @@ typedef int store_walk_fn(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
 			  const MDB_val *val, void *ctx);
 int store_walk_prefix(MDB_txn *txn, MDB_dbi dbi, const void *prefix,
 		      size_t plen, store_walk_fn *fn, void *ctx);
+/* A walk's fn that removes every record it is given. */
+store_walk_fn store_walk_drop;
 
 int store_mailbox_create_txn(MDB_txn *txn, uint64_t account_id,
 			     const char *name);

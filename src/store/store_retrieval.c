@@ -327,16 +327,6 @@ int store_retrieval_update(const struct retrieval_source *src, bool *found_r,
 	return 0;
 }
 
-static int seen_drop(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
-		     const MDB_val *val, void *ctx)
-{
-	(void)txn;
-	(void)key;
-	(void)val;
-	(void)ctx;
-	return mdb_cursor_del(cur, 0);
-}
-
 static int drop_source(MDB_txn *txn, const struct retrieval_source *s)
 {
 	uint8_t k[SOURCE_KEY_LEN];
@@ -350,7 +340,7 @@ static int drop_source(MDB_txn *txn, const struct retrieval_source *s)
 		return rc;
 	store_be64(k, s->id);
 	return store_walk_prefix(txn, store_dbi(DB_RETRIEVAL_SEEN), k, 8,
-				 seen_drop, NULL);
+				 store_walk_drop, NULL);
 }
 
 static int del_txn(MDB_txn *txn, void *vctx)
@@ -390,35 +380,78 @@ static int request_one(MDB_txn *txn, struct retrieval_source *s)
 	return put_source(txn, &old, s);
 }
 
+/* Sources collected by a walk (changing records under it is safe in
+ * LMDB, but a copy keeps it simple): those `want` takes (NULL: all).  A
+ * record that cannot be decoded is an error, or with `keys_only` kept by
+ * its key alone (its removal must not be stopped by it). */
+struct collect {
+	bool (*want)(const struct retrieval_source *s, const void *arg);
+	const void *arg;
+	bool keys_only;
+	struct retrieval_source *list;
+	size_t count;
+};
+
 static int collect_one(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
 		       const MDB_val *val, void *vctx)
 {
-	struct op *op = vctx;
-	struct retrieval_source *s = xmalloc(sizeof(*s));
+	struct collect *c = vctx;
+	struct retrieval_source *s;
 	int rc;
 
 	(void)txn;
 	(void)cur;
+	c->list = xrealloc(c->list, (c->count + 1) * sizeof(*c->list));
+	s = &c->list[c->count];
 	if ((rc = decode(key, val, s)) != 0) {
-		free(s);
-		return rc;
+		if (!c->keys_only || key->mv_size != SOURCE_KEY_LEN)
+			return rc;
+		memset(s, 0, sizeof(*s));
+		s->account.id = store_get_be64(key->mv_data);
+		s->id = store_get_be64((const uint8_t *)key->mv_data + 8);
 	}
-	if (s->enabled && !s->requested &&
-	    s->last_start + op->min_gap <= op->now) {
-		/* one at a time: changing records under the walk is safe
-		 * in LMDB, but a copy keeps it simple */
-		op->src = xrealloc(op->src, (op->count + 1) * sizeof(*op->src));
-		op->src[op->count++] = *s;
-	}
-	explicit_bzero(s, sizeof(*s));
-	free(s);
+	if (c->want == NULL || c->want(s, c->arg))
+		c->count++;
+	else
+		explicit_bzero(s, sizeof(*s));
 	return 0;
+}
+
+/* Collect from every source (account_id 0) or one account's. */
+static int collect(MDB_txn *txn, uint64_t account_id, struct collect *c)
+{
+	uint8_t prefix[8];
+
+	c->count = 0;
+	store_be64(prefix, account_id);
+	return store_walk_prefix(txn, store_dbi(DB_RETRIEVAL), prefix,
+				 account_id != 0 ? sizeof(prefix) : 0,
+				 collect_one, c);
+}
+
+static void collect_free(struct collect *c)
+{
+	if (c->list != NULL) {
+		explicit_bzero(c->list, c->count * sizeof(*c->list));
+		free(c->list);
+	}
+	c->list = NULL;
+	c->count = 0;
+}
+
+/* A login's trigger takes the enabled sources not asked for already and
+ * not started within the gap. */
+static bool login_wants(const struct retrieval_source *s, const void *arg)
+{
+	const struct op *op = arg;
+
+	return s->enabled && !s->requested &&
+	       s->last_start + op->min_gap <= op->now;
 }
 
 static int request_txn(MDB_txn *txn, void *vctx)
 {
 	struct op *op = vctx;
-	uint8_t prefix[8];
 	int rc;
 
 	op->count = 0;
@@ -435,16 +468,16 @@ static int request_txn(MDB_txn *txn, void *vctx)
 		return rc;
 	}
 	op->found = true;
-	free(op->src);
-	op->src = NULL;
-	store_be64(prefix, op->account->id);
-	if ((rc = store_walk_prefix(txn, store_dbi(DB_RETRIEVAL), prefix,
-				    sizeof(prefix), collect_one, op)) != 0)
-		return rc;
-	for (size_t i = 0; i < op->count; i++)
-		if ((rc = request_one(txn, &op->src[i])) != 0)
-			return rc;
-	return 0;
+	{
+		struct collect c = { .want = login_wants, .arg = op };
+
+		rc = collect(txn, op->account->id, &c);
+		for (size_t i = 0; rc == 0 && i < c.count; i++)
+			rc = request_one(txn, &c.list[i]);
+		op->count = rc == 0 ? c.count : 0;
+		collect_free(&c);
+	}
+	return rc;
 }
 
 int store_retrieval_request(const struct account *account, uint64_t id,
@@ -457,10 +490,6 @@ int store_retrieval_request(const struct account *account, uint64_t id,
 
 	/* lazy: a trigger lost to a power cut is the next poll's */
 	ret = store_write(request_txn, &op, true, error_r);
-	if (op.src != NULL) {
-		explicit_bzero(op.src, op.count * sizeof(*op.src));
-		free(op.src);
-	}
 	if (ret < 0)
 		return -1;
 	*count_r = op.count;
@@ -468,40 +497,14 @@ int store_retrieval_request(const struct account *account, uint64_t id,
 	return 0;
 }
 
-static int remove_all_one(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
-			  const MDB_val *val, void *vctx)
-{
-	struct op *op = vctx;
-
-	(void)txn;
-	(void)cur;
-	(void)val;
-	op->src = xrealloc(op->src, (op->count + 1) * sizeof(*op->src));
-	memset(&op->src[op->count], 0, sizeof(*op->src));
-	/* only the keys matter here; decode for enabled/next_run */
-	if (decode(key, val, &op->src[op->count]) != 0) {
-		op->src[op->count].account.id = store_get_be64(key->mv_data);
-		op->src[op->count].id = store_get_be64((const uint8_t *)key->mv_data + 8);
-	}
-	op->count++;
-	return 0;
-}
-
 int store_retrieval_remove_account_txn(MDB_txn *txn, uint64_t account_id)
 {
-	struct op op = { .count = 0 };
-	uint8_t prefix[8];
-	int rc;
+	struct collect c = { .keys_only = true };
+	int rc = collect(txn, account_id, &c);
 
-	store_be64(prefix, account_id);
-	rc = store_walk_prefix(txn, store_dbi(DB_RETRIEVAL), prefix,
-			       sizeof(prefix), remove_all_one, &op);
-	for (size_t i = 0; rc == 0 && i < op.count; i++)
-		rc = drop_source(txn, &op.src[i]);
-	if (op.src != NULL) {
-		explicit_bzero(op.src, op.count * sizeof(*op.src));
-		free(op.src);
-	}
+	for (size_t i = 0; rc == 0 && i < c.count; i++)
+		rc = drop_source(txn, &c.list[i]);
+	collect_free(&c);
 	return rc;
 }
 
@@ -708,58 +711,32 @@ int retrieval_finish(const struct retrieval_source *src, const char *error,
 	return 0;
 }
 
-struct release_op {
-	struct retrieval_source *list;
-	size_t count;
-};
-
-static int release_one(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
-		       const MDB_val *val, void *vctx)
+static bool is_running(const struct retrieval_source *s, const void *arg)
 {
-	struct release_op *op = vctx;
-	struct retrieval_source s;
-	int rc;
-
-	(void)txn;
-	(void)cur;
-	if ((rc = decode(key, val, &s)) != 0)
-		return rc;
-	if (s.running) {
-		op->list = xrealloc(op->list, (op->count + 1) * sizeof(*op->list));
-		op->list[op->count++] = s;
-	}
-	explicit_bzero(&s, sizeof(s));
-	return 0;
+	(void)arg;
+	return s->running;
 }
 
 static int release_txn(MDB_txn *txn, void *vctx)
 {
-	struct release_op *op = vctx;
-	int rc;
+	struct collect c = { .want = is_running };
+	int rc = collect(txn, 0, &c);
 
-	op->count = 0;
-	rc = store_walk_prefix(txn, store_dbi(DB_RETRIEVAL), NULL, 0,
-			       release_one, op);
-	for (size_t i = 0; rc == 0 && i < op->count; i++) {
-		struct retrieval_source old = op->list[i], *s = &op->list[i];
+	(void)vctx;
+	for (size_t i = 0; rc == 0 && i < c.count; i++) {
+		struct retrieval_source old = c.list[i], *s = &c.list[i];
 
 		s->running = false;
 		s->next_run = 0;
 		rc = put_source(txn, &old, s);
 	}
+	collect_free(&c);
 	return rc;
 }
 
 int retrieval_release_all(const char **error_r)
 {
-	struct release_op op = { NULL, 0 };
-	int ret = store_write(release_txn, &op, false, error_r);
-
-	if (op.list != NULL) {
-		explicit_bzero(op.list, op.count * sizeof(*op.list));
-		free(op.list);
-	}
-	return ret;
+	return store_write(release_txn, NULL, false, error_r);
 }
 
 static int seen_lookup_txn(MDB_txn *txn, void *vctx)

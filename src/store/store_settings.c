@@ -153,22 +153,12 @@ int store_settings_for(const char *domain, const char *account,
 	return store_read(for_txn, &f, error_r);
 }
 
-static int drop(MDB_txn *txn, MDB_cursor *cur, const MDB_val *key,
-		const MDB_val *val, void *ctx)
-{
-	(void)txn;
-	(void)key;
-	(void)val;
-	(void)ctx;
-	return mdb_cursor_del(cur, 0);
-}
-
 int store_settings_remove_txn(MDB_txn *txn, const char *domain,
 			      const char *account)
 {
 	char prefix[SETTING_PREFIX_MAX + 1];
 	size_t plen = level_prefix(prefix, domain, account);
 
-	return store_walk_prefix(txn, store_dbi(DB_SETTINGS), prefix, plen, drop,
+	return store_walk_prefix(txn, store_dbi(DB_SETTINGS), prefix, plen, store_walk_drop,
 				 NULL);
 }

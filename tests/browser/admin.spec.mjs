@@ -23,6 +23,10 @@ const PASSWORD = requireEnv('POSTERN_PASSWORD');
 const SHOTS = process.env.POSTERN_SCREENSHOTS || join(import.meta.dirname ?? '.', 'screenshots');
 const LOG_GROWS = process.env.POSTERN_LOG_GROWS === '1';
 const POP = process.env.POSTERN_POP || '';
+// POSTERN_REMOTE=host:port:user:password - a remote POP3 account with
+// POSTERN_REMOTE_COUNT messages, for the account page's remote POP3 panel
+const REMOTE = process.env.POSTERN_REMOTE || '';
+const REMOTE_COUNT = Number(process.env.POSTERN_REMOTE_COUNT || '0');
 const STAMP = Date.now().toString(36);
 const DOMAIN = `pw-${STAMP}.test`;
 const ACCOUNT = `tester@${DOMAIN}`;
@@ -209,6 +213,35 @@ async function accountSteps(page) {
     await page.locator('#confirm-dialog').getByRole('button', { name: 'Delete mailbox' }).click();
     await boxes.getByRole('cell', { name: 'lists/news', exact: true }).waitFor({ state: 'detached' });
     check(await boxes.getByRole('button', { name: 'Delete INBOX' }).count() === 0, 'INBOX has a delete button');
+  });
+  if (REMOTE) await step('adds a remote POP3 account; its first fetch brings the mail, "Run now" nothing new', async () => {
+    const [host, port, user, password] = REMOTE.split(':');
+    const remote = card(page, 'Remote POP3 accounts');
+    await remote.getByText('No remote account.').waitFor();
+    // a bad port is refused next to its field
+    await remote.getByLabel('Server', { exact: true }).fill(host);
+    await remote.getByLabel('Port', { exact: true }).fill('99999');
+    await remote.getByLabel('User name there', { exact: true }).fill(user);
+    await remote.getByLabel('Password there', { exact: true }).fill(password);
+    await remote.getByRole('button', { name: 'Add remote account' }).click();
+    check(await remote.getByLabel('Port', { exact: true }).evaluate((el) => !el.validity.valid), 'port 99999 was taken');
+    await remote.getByLabel('Port', { exact: true }).fill(port);
+    await remote.getByLabel('Security', { exact: true }).selectOption('none');
+    await remote.getByLabel('Leave the mail on the server (fetch only what is new)', { exact: true }).check();
+    await remote.getByRole('button', { name: 'Add remote account' }).click();
+    const row = remote.locator('tr', { hasText: `${user}@${host}:${port}` });
+    await row.filter({ hasText: `ok, ${REMOTE_COUNT} fetched` }).waitFor({ timeout: 20000 });
+    await shot(page, 'account-remote-pop3');
+    await row.getByRole('button', { name: 'Run now' }).click();
+    await row.filter({ hasText: 'ok, 0 fetched' }).waitFor({ timeout: 20000 });
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await row.getByRole('button', { name: 'Enable' }).waitFor();
+    check(await row.getByRole('button', { name: 'Run now' }).count() === 0, 'a disabled source offers Run now');
+    await row.getByRole('button', { name: 'Remove' }).click();
+    await page.locator('#confirm-dialog').getByRole('button', { name: 'Remove' }).click();
+    await remote.getByText('No remote account.').waitFor();
+    const boxes = card(page, 'Mailboxes');
+    await boxes.getByRole('cell', { name: 'INBOX', exact: true }).waitFor();
   });
   await step('gives the account the web admin right of its domain', async () => {
     const right = card(page, 'Web admin right');

@@ -1,7 +1,8 @@
 """The web admin pages in a real browser against a real posternd: Debian's
 Chromium driven by playwright-core (tests/browser/admin.spec.mjs) does what
 an admin does - logs in, makes a domain and an account, sets an ACL, posts
-an alert with markup in it (shown as text) and sees the account's next POP
+an alert with markup in it (shown as text), adds a remote POP3 account (a
+second posternd) and sees its mail fetched, and sees the account's next POP
 login refused with it, sets pop.channels to 1 and sees a second POP client
 turned away at once, looks at the queue and follows the log, pages through a domain of 120 accounts, works at
 phone width, logs in as a domain admin, loses its session, cleans up and
@@ -17,7 +18,7 @@ import pathlib
 import shutil
 import subprocess
 
-from conftest import DOMAIN, free_port, make_server
+from conftest import DOMAIN, PASSWORD, USER, free_port, make_server, message
 
 SOURCE = pathlib.Path(__file__).resolve().parents[2]
 BROWSER_DIR = SOURCE / "tests" / "browser"
@@ -53,9 +54,15 @@ def test_admin_pages_in_chromium(tmp_path):
     assert os.path.exists("/usr/bin/chromium"), "apt-get install chromium"
     assert (BROWSER_DIR / "node_modules" / "playwright-core").is_dir(), \
         "playwright-core is missing: run `npm ci` in tests/browser"
+    # a remote POP3 account for the account page's remote POP3 panel
+    (tmp_path / "remote").mkdir()
+    remote = make_server(tmp_path / "remote")
+    for i in range(3):
+        remote.deliver(message(i))
+    remote.start()
     http_port = free_port()
     srv = make_server(tmp_path, **{
-        "modules": "pop, http",
+        "modules": "pop, http, retrieval",
         "http.listen": f"127.0.0.1:{http_port}",
         "http.root": str(SOURCE / "webadmin"),
     })
@@ -79,6 +86,8 @@ def test_admin_pages_in_chromium(tmp_path):
                    # and the mail user's side: the alert at the next POP
                    # login, the channel limit at once
                    POSTERN_POP=f"127.0.0.1:{srv.port}",
+                   POSTERN_REMOTE=f"127.0.0.1:{remote.port}:{USER}:{PASSWORD}",
+                   POSTERN_REMOTE_COUNT="3",
                    POSTERN_SCREENSHOTS=str(tmp_path / "screenshots"))
         res = subprocess.run([node, str(BROWSER_DIR / "admin.spec.mjs")], env=env,
                              cwd=BROWSER_DIR, capture_output=True, text=True,
@@ -94,3 +103,4 @@ def test_admin_pages_in_chromium(tmp_path):
         assert "pw-" not in listed, listed
     finally:
         assert srv.stop() == 0
+        assert remote.stop() == 0

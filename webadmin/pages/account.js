@@ -1,6 +1,7 @@
 // #/accounts/ADDRESS - one account: quota and usage, password, webadmin
 // right (server admin), policies, aliases, mailboxes with their ACLs
-// (pages/mailboxes.js), alerts, and its deletion.
+// (pages/mailboxes.js), remote POP3 accounts (pages/retrievals.js),
+// alerts, and its deletion.
 
 import { append, h, replace } from '../lib/dom.js';
 import { api, path } from '../lib/api.js';
@@ -11,6 +12,7 @@ import { policyForm } from '../lib/policies.js';
 import { actionButton, confirmAction, errorNotice, nameList, panel, section } from '../lib/widgets.js';
 import { mailboxSections } from './mailboxes.js';
 import { alertList, alertForm } from './alerts.js';
+import { retrievalPanel } from './retrievals.js';
 
 export function render(view, ctx) {
   const address = ctx.params.address;
@@ -26,6 +28,7 @@ export function render(view, ctx) {
       { intro: 'Shown beside the address in these pages.' }).node,
     panel('Quota and usage', (body, refresh) => usage(body, ctx, accountPath, refresh)).node,
     ...mailboxSections(ctx, address),
+    retrievalPanel(ctx, address),
     panel('Aliases', (body, refresh) => accountAliases(body, ctx, accountPath, domainName, refresh),
       { intro: 'Other names of this account, in addresses and logins.' }).node,
     alerts.node,

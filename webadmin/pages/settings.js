@@ -12,6 +12,7 @@ const groups = {
   pop: 'POP',
   lmtp: 'LMTP',
   relay: 'Relay: XTND XMIT and the queue',
+  retrieval: 'POP3 retrievals',
   log: 'Log',
   tls: 'TLS',
 };
@@ -20,6 +21,7 @@ const choices = {
   'log.level': ['error', 'warning', 'notice', 'info', 'debug'],
   'relay.starttls': ['required', 'opportunistic', 'off'],
   'relay.xmit': ['yes', 'no'],
+  'retrieval.login_trigger': ['yes', 'no'],
 };
 
 const hints = {
@@ -41,6 +43,12 @@ const hints = {
   'relay.max_message_size': 'The largest submission, such as 50M.',
   'relay.max_recipients': 'Recipients per submission, at most 1000.',
   'relay.max_messages_per_hour': 'Submissions per POP session and hour; 0: no limit.',
+  'retrieval.max_parallel': 'Remote accounts fetched at once, 1 to 256.',
+  'retrieval.timeout': 'For the connection and each reply of a remote server, such as 60s.',
+  'retrieval.ca_file': 'Absolute path of CA certificates (PEM) to check remote servers with; empty: the system\'s.',
+  'retrieval.max_message_size': 'Larger messages stay on the remote server, such as 50M.',
+  'retrieval.backoff_max': 'The longest wait after failures in a row, such as 6h.',
+  'retrieval.login_trigger_gap': 'A login starts its account\'s fetches unless they started within this long, such as 60s.',
   'tls.cert': 'Absolute path of the default certificate (PEM).',
   'tls.key': 'Absolute path of its private key; empty: the key is in the cert file.',
 };

@@ -909,6 +909,12 @@ int retrieval_seen_prune(uint64_t id, char *const *keys, size_t n,
 int retrieval_seen_forget(uint64_t id, char *const *keys, size_t n,
 			  const char **error_r);
 
+/* Do the server, the account's domain and the account all allow this
+ * service ("retrieval", SPEC.md 6 policies)?  -1 for a store fault or an
+ * unknown service. */
+int account_service_allowed(const struct account *a, const char *service,
+			    bool *allowed_r, const char **error_r);
+
 /* The module's triggers, given at init (updated in place on reload):
  * a login of an account asks for a run of its enabled sources that have
  * not run within `login_gap` seconds.  NULL: no retrieval module. */
