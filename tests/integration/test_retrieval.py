@@ -568,6 +568,27 @@ def test_size_found_while_fetching(request, local):
     assert big in fake.messages()
 
 
+def test_quota_full(request, local):
+    """An account over its quota: the run stops at the message that does
+    not fit, which stays on the remote with the ones after it; once there
+    is room the next run fetches them."""
+    msgs = [big_message(b"q%d" % i, 8000, dots=False) for i in range(3)]
+    fake = FakePop(msgs)
+    request.addfinalizer(fake.close)
+    srv = local()
+    srv.ctl("account", "set", ME, "quota=20k")
+    sid = add(srv, port=fake.port, tls="none")
+    info = wait_first(srv, sid)
+    assert info["last_result"] == "failed" and "full" in info["last_error"], info
+    assert bodies(srv) == sorted(msgs[:2])
+    # the third is still there (the first two too, when the run ended
+    # without a QUIT: their DELEs were not committed)
+    assert fake.messages() in (msgs[2:], msgs), fake.commands
+    srv.ctl("account", "set", ME, "quota=none")
+    assert run(srv, sid) == (True, 1)
+    assert bodies(srv) == sorted(msgs) and fake.messages() == []
+
+
 def test_keep_then_delete(request, local):
     """Kept messages are known by their UIDLs: after keep=no the next run
     deletes them on the remote and stores none of them again."""
