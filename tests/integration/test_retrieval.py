@@ -90,6 +90,8 @@ def wait_first(srv, sid, timeout=TIMEOUT + 20):
         info = show(srv, sid)
         if info["last_result"] in ("ok", "failed"):
             return info
+        assert srv.proc.poll() is None, \
+            f"posternd died ({srv.proc.returncode}):\n{srv.errfile.read_text()[-3000:]}"
         time.sleep(0.1)
     raise AssertionError(f"source {sid} never ran: {info}\n{srv.log()[-3000:]}")
 
