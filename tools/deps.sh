@@ -6,7 +6,7 @@ BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
   libcrypt-dev libinih-dev libgmime-3.0-dev libjansson-dev libmicrohttpd-dev
   openssl"
 TEST_PACKAGES="check python3 python3-pytest python3-lmdb python3-aiosmtpd curl fetchmail mpop swaks lmdb-utils fail2ban iproute2
-  postfix chromium"
+  postfix chromium dovecot-pop3d"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then
@@ -58,6 +58,17 @@ install_packages() {
 		fi
 		if as_root postfix status >/dev/null 2>&1; then
 			as_root postfix stop >/dev/null 2>&1 || true
+		fi
+		;;
+	esac
+	# dovecot-pop3d is here for the retrieval tests, which run a private
+	# Dovecot as the remote POP3 server: where the package started the
+	# system one (on ports 110 and 995), stop and disable it again
+	case " $missing " in
+	*" dovecot-pop3d "*)
+		if command -v systemctl >/dev/null 2>&1 &&
+			[ -d /run/systemd/system ]; then
+			as_root systemctl disable --now dovecot >/dev/null 2>&1 || true
 		fi
 		;;
 	esac
