@@ -30,6 +30,9 @@ ctl_fn ctl_queue_list, ctl_queue_show, ctl_queue_flush, ctl_queue_del;
 ctl_fn ctl_retrieval_add, ctl_retrieval_list, ctl_retrieval_show, ctl_retrieval_set,
 	ctl_retrieval_del, ctl_retrieval_run;
 
+/* A time as "2026-12-02T01:02:03Z" into buf, or `zero` for 0 (never). */
+void ctl_utc_text(uint64_t t, const char *zero, char *buf, size_t size);
+
 /* Print "posternctl: msg" to stderr and return code. */
 int ctl_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

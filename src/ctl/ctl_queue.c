@@ -50,17 +50,6 @@ static void next_text(const struct queue_entry *e,
 	}
 }
 
-/* "2024-05-01T12:00:00Z", or "-" for 0 (never). */
-static void utc_text(uint64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "-");
-}
-
 /* The last reply, or "-" when there is none yet. */
 static void reply_text(const struct queue_rcpt *r, char *buf, size_t size)
 {
@@ -150,7 +139,7 @@ static void print_rcpt(const struct queue_rcpt *r)
 	};
 	char when[32], reply[QUEUE_REPLY_MAX + 32];
 
-	utc_text(r->last_attempt, when, sizeof(when));
+	ctl_utc_text(r->last_attempt, "-", when, sizeof(when));
 	reply_text(r, reply, sizeof(reply));
 	printf("rcpt %s %s %s %s %s\n", r->address, states[r->state], when,
 	       r->remote_mta[0] ? r->remote_mta : "-", reply);
@@ -176,7 +165,7 @@ int ctl_queue_show(int argc, char **argv)
 		return ctl_error(1, "no such queue entry: %s", argv[0]);
 	store_queue_summarize(&e, &s);
 	printf("id %llu\n", (unsigned long long)e.id);
-	utc_text(e.created, when, sizeof(when));
+	ctl_utc_text(e.created, "-", when, sizeof(when));
 	span(e.created < now ? now - e.created : 0, rel, sizeof(rel));
 	printf("created %s (%s ago)\n", when, rel);
 	printf("sender %s\n", sender_text(e.sender));
@@ -190,7 +179,7 @@ int ctl_queue_show(int argc, char **argv)
 	if (s.pending == 0 || e.next_attempt <= now) {
 		printf("next_attempt %s\n", rel);
 	} else {
-		utc_text(e.next_attempt, when, sizeof(when));
+		ctl_utc_text(e.next_attempt, "-", when, sizeof(when));
 		printf("next_attempt %s (%s)\n", when, rel);
 	}
 	printf("recipients %zu: %zu pending, %zu done, %zu failed\n", s.total,

@@ -162,17 +162,6 @@ int ctl_retrieval_add(int argc, char **argv)
 	return 0;
 }
 
-/* "2026-12-02T01:02:03Z", or "never" for 0. */
-static void when(uint64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "never");
-}
-
 static const char *result_text(const struct retrieval_source *s)
 {
 	return s->running ? "running" : retrieval_result_name(s->last_result);
@@ -183,7 +172,7 @@ static void print_line(const struct retrieval_source *s, void *ctx)
 	char last[32];
 
 	(void)ctx;
-	when(s->last_run, last, sizeof(last));
+	ctl_utc_text(s->last_run, "never", last, sizeof(last));
 	printf("%-6llu %s@%s:%u %-8s -> %-16s every %us%s%s  last %s %s\n",
 	       (unsigned long long)s->id, s->user, s->host, s->port,
 	       retrieval_tls_name(s->tls), s->mailbox, s->interval,
@@ -210,7 +199,7 @@ static void print_source(const struct retrieval_source *s)
 {
 	char last[32], next[32];
 
-	when(s->last_run, last, sizeof(last));
+	ctl_utc_text(s->last_run, "never", last, sizeof(last));
 	if (!s->enabled)
 		snprintf(next, sizeof(next), "never (disabled)");
 	else if (s->running)
@@ -218,7 +207,7 @@ static void print_source(const struct retrieval_source *s)
 	else if (s->next_run <= (uint64_t)time(NULL))
 		snprintf(next, sizeof(next), "now");
 	else
-		when(s->next_run, next, sizeof(next));
+		ctl_utc_text(s->next_run, "never", next, sizeof(next));
 	printf("id: %llu\n", (unsigned long long)s->id);
 	printf("account: %s@%s\n", s->account.name, s->account.domain);
 	printf("host: %s\nport: %u\ntls: %s\nverify: %s\n", s->host, s->port,

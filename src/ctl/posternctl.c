@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -132,6 +133,16 @@ static const struct ctl_command commands[] = {
 	  "fetch now (posternd does it) and wait for the outcome" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
+
+void ctl_utc_text(uint64_t t, const char *zero, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "%s", zero);
+}
 
 int ctl_error(int code, const char *fmt, ...)
 {
