@@ -41,6 +41,7 @@ static const struct setting_def http_setting_defs[] = {
 	{ "channels", SETTING_UINT, S(channels), "64", 1, 10000 },
 	{ "channels_per_ip", SETTING_UINT, S(channels_per_ip), "16", 1, 10000 },
 	{ "idle_timeout", SETTING_SECONDS, S(idle_timeout), "60s", 1, 3600 },
+	{ "request_timeout", SETTING_SECONDS, S(request_timeout), "30s", 1, 3600 },
 	{ "session_idle", SETTING_SECONDS, S(session_idle), "30m", 1, 86400 },
 	{ "session_max", SETTING_SECONDS, S(session_max), "12h", 1, 7 * 86400 },
 	{ "max_request_size", SETTING_SIZE, S(max_request_size), "64K", 1024,
@@ -95,6 +96,12 @@ static void run(struct http_listener *l)
 		pn_timer_stop(l->timer);
 }
 
+void http_kick_all(void)
+{
+	for (size_t i = 0; i < http.count; i++)
+		http_kick(&http.listeners[i]);
+}
+
 void http_kick(struct http_listener *l)
 {
 	/* MHD's own wake-up does not reach an outside loop (microhttpd.h,
@@ -146,6 +153,7 @@ static bool start_daemon(struct http_listener *l, const char **error_r)
 	opts[n++] = OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL);
 	opts[n++] = OPT(MHD_OPTION_URI_LOG_CALLBACK, http_req_new, l);
 	opts[n++] = OPT(MHD_OPTION_NOTIFY_COMPLETED, http_req_done, NULL);
+	opts[n++] = OPT(MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, NULL);
 	opts[n++] = OPT(MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL);
 	opts[n++] = OPT(MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, NULL);
 	if (l->tls) {
@@ -199,6 +207,7 @@ static void http_serve(void *settings)
 static void http_stop(void)
 {
 	http_stopping = true;
+	http_deadline_stop();
 	http_resume_all();
 	for (size_t i = 0; i < http.count; i++) {
 		struct http_listener *l = &http.listeners[i];

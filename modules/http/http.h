@@ -24,6 +24,7 @@ struct http_settings {
 	unsigned int channels;		/* connections at once */
 	unsigned int channels_per_ip;
 	unsigned int idle_timeout;	/* seconds a connection may be silent */
+	unsigned int request_timeout;	/* seconds for a request's headers */
 	unsigned int session_idle;	/* seconds without a request */
 	unsigned int session_max;	/* seconds from login, whatever */
 	uint64_t max_request_size;	/* a request body, octets */
@@ -43,6 +44,15 @@ struct http_listener {
 
 /* Run the daemon from the loop's next turn (after a resume). */
 void http_kick(struct http_listener *l);
+void http_kick_all(void);
+
+/* http_deadline.c: http.request_timeout.  MHD's NOTIFY_CONNECTION; the
+ * access handler's first call and the request's end. */
+void http_conn_notify(void *cls, struct MHD_Connection *con,
+		      void **socket_context, enum MHD_ConnectionNotificationCode code);
+void http_conn_request_begun(struct MHD_Connection *con);
+void http_conn_request_done(struct MHD_Connection *con);
+void http_deadline_stop(void);
 
 /* One request, from its first line to its end (MHD's con_cls). */
 struct http_login;

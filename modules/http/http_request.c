@@ -138,8 +138,8 @@ void http_req_done(void *cls, struct MHD_Connection *con, void **con_cls,
 	struct http_req *req = *con_cls;
 
 	(void)cls;
-	(void)con;
 	(void)toe;
+	http_conn_request_done(con);
 	if (req == NULL)
 		return;
 	for (struct http_req **p = &suspended; *p != NULL; p = &(*p)->next_suspended) {
@@ -390,6 +390,7 @@ enum MHD_Result http_handle(void *cls, struct MHD_Connection *con,
 		uint64_t n;
 
 		req->started = true;
+		http_conn_request_begun(con);
 		if (len != NULL && (str_to_uint64(len, &n) < 0 ||
 				    n > http_set->max_request_size))
 			req->too_large = true;

@@ -1203,6 +1203,45 @@ def test_api_paths_that_try_to_climb(admin):
 
 # -- a thousand slow clients beside POP ---------------------------------------------------------------
 
+def test_headers_sent_a_line_at_a_time_meet_request_timeout(tmp_path):
+    # Fails if a client that trickles header lines (slowloris) keeps its
+    # channel past http.request_timeout: with http.channels of them the
+    # admins would get no page at all.
+    srv = web_server(tmp_path, **{"http.request_timeout": "2s", "http.channels": "3",
+                                  "http.channels_per_ip": "3"})
+    srv.start()
+    try:
+        wait_http(srv.http_port)
+        slow = []
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", srv.http_port), timeout=10)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            slow.append(s)
+        t0 = time.monotonic()
+        closed_after = None
+        while time.monotonic() - t0 < 15 and closed_after is None:
+            for s in slow:
+                try:
+                    s.sendall(b"X-Slow: 1\r\n")
+                    s.settimeout(0.3)
+                    if s.recv(100) == b"":
+                        closed_after = time.monotonic() - t0
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed_after = time.monotonic() - t0
+        assert closed_after is not None, "a trickling client kept its channel for 15 s"
+        assert 1.5 <= closed_after <= 6, closed_after
+        for s in slow:
+            s.close()
+        # the channels are free again: a page comes
+        assert status_of(raw_http(srv.http_port, b"GET / HTTP/1.1\r\nHost: x\r\n"
+                                  b"Connection: close\r\n\r\n")) == 200
+        assert "did not come whole within 2 s" in srv.log()
+    finally:
+        assert srv.stop() == 0
+
+
 def test_a_thousand_slow_http_clients_do_not_stop_pop(tmp_path):
     srv = web_server(tmp_path, **{"http.channels": "64", "http.channels_per_ip": "64",
                                   "http.idle_timeout": "30s"})
