@@ -115,9 +115,11 @@ void admin_fail_op(struct admin_req *r, const char *field, const char *error)
 			status = 409;
 	}
 	/* after the conflicts: "cannot rename a to b: mailbox b already
-	 * exists" is no store fault */
+	 * exists" is no store fault, nor is a rename the names forbid */
 	if (status == 400 && (strncmp(error, "store:", 6) == 0 ||
-			      strncmp(error, "cannot ", 7) == 0))
+			      strncmp(error, "cannot ", 7) == 0) &&
+	    strstr(error, "would get a name longer") == NULL &&
+	    strstr(error, "into its own sub-mailbox") == NULL)
 		status = 503;
 	admin_fail(r, status, status == 400 ? field : NULL, "%s", error);
 }

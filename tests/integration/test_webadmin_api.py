@@ -605,6 +605,11 @@ def test_mailboxes_messages_and_acls(web, admin):
     assert names == {"INBOX", "groups", "groups/info"}
     fails(admin.patch(f"{base}/lists", {"name": "x"}), 404, "lists")
     fails(admin.patch(f"{base}/groups", {"name": "INBOX"}), 409, "INBOX")
+    # renames the names forbid are the caller's to fix (400), no fault
+    fails(admin.patch(f"{base}/groups", {"name": "groups/info/x"}), 400,
+          "into its own sub-mailbox", field="name")
+    fails(admin.patch(f"{base}/groups", {"name": "g" * 252}), 400,
+          "would get a name longer", field="name")
     # a name with a slash in the path is one segment
     acl = f"{base}/{quote('groups/info')}/acl"
     own = is_list(admin.ok("GET", acl))
