@@ -92,6 +92,21 @@ static void gather(const struct account *a, void *ctx)
 
 /* expire [DOMAIN | ADDRESS]: what pop_expire says may go, goes.  For a
  * cron job; logins run it for the mailbox they open too. */
+/* A word without '@': a domain (or domain alias) when there is one of
+ * that name, else an account of main_domain, as ADDRESS is elsewhere. */
+static bool names_a_domain(const char *word)
+{
+	char lower[ACCOUNT_NAME_MAX + 1];
+	struct domain_info info;
+	const char *error;
+	bool found = false;
+
+	if (name_object_check(word, lower, &error) < 0 ||
+	    store_domain_get(lower, &info, &found, &error) < 0)
+		return true;	/* the domain path says what is wrong */
+	return found;
+}
+
 int ctl_expire(int argc, char **argv)
 {
 	struct expire_run r = { (uint64_t)time(NULL), 0, 0, 0 };
@@ -100,11 +115,12 @@ int ctl_expire(int argc, char **argv)
 
 	if (argc > 1)
 		return ctl_error(EX_USAGE, "usage: expire [DOMAIN | ADDRESS]");
-	if (argc == 1 && strchr(argv[0], '@') != NULL) {
+	if (argc == 1 && (strchr(argv[0], '@') != NULL || !names_a_domain(argv[0]))) {
 		struct account a;
 
 		if (account_find(argv[0], &a, &error) < 0)
-			return ctl_error(EX_NOUSER, "%s", error);
+			return strchr(argv[0], '@') != NULL ? ctl_error(EX_NOUSER, "%s", error) :
+				ctl_error(EX_NOUSER, "no such domain or account: %s", argv[0]);
 		expire_account(&a, &r);
 	} else {
 		int ret;
