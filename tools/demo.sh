@@ -92,6 +92,9 @@ cat <<MSG
     swaks --protocol LMTP --server 127.0.0.1:$lmtp_port --to demo@example.test   # deliver over LMTP
     ./posternctl -c demo/postern.conf deliver demo < some-message.eml
     tail -f demo/postern.log                                 # the server's log
+    # fetch a remote POP3 account's mail into demo's INBOX (doc/retrieval.md):
+    ./posternctl -c demo/postern.conf retrieval add demo --host pop.example.net \\
+        --tls implicit --user you --password-file remote.pw
 
   Ctrl-C stops the server.
 
