@@ -660,7 +660,15 @@ static void s_line(void *session, char *line, size_t len)
 	case ST_APOP:
 	case ST_AUTH_DATA:
 		if (!is_ok(line)) {
-			fail(s, "authentication failed: %s", reply_text(line));
+			/* RFC 2449 8.1, RFC 3206: a refusal for now is no wrong
+			 * password (the next run tries again) */
+			if (strstr(line, "[IN-USE]") != NULL ||
+			    strstr(line, "[LOGIN-DELAY]") != NULL ||
+			    strstr(line, "[SYS/TEMP]") != NULL)
+				fail(s, "the server refused the login for now: %s",
+				     reply_text(line));
+			else
+				fail(s, "authentication failed: %s", reply_text(line));
 			return;
 		}
 		explicit_bzero(s->src.password, sizeof(s->src.password));

@@ -446,6 +446,19 @@ def test_bad_password(request, local):
     assert "other-pw" not in srv.log()
 
 
+@pytest.mark.parametrize("code", ["IN-USE", "LOGIN-DELAY", "SYS/TEMP"])
+def test_a_login_refused_for_now_is_no_wrong_password(code, request, local):
+    # Fails if a remote's "not now" (RFC 2449 8.1, RFC 3206) is reported as
+    # a wrong password: the admin would go and change a right one.
+    fake, srv, sid = fake_source(request, local, [message(1)], password="other-pw",
+                                 fail_auth_text=f"[{code}] try again later")
+    info = wait_first(srv, sid)
+    assert info["last_result"] == "failed", info
+    assert "the server refused the login for now" in info["last_error"], info
+    assert f"[{code}] try again later" in info["last_error"], info
+    assert "authentication failed" not in info["last_error"], info
+
+
 @pytest.mark.parametrize("case", ["no-ca-implicit", "no-ca-stls", "wrong-name"])
 def test_certificate_not_verified(case, request, local, certs):
     """Without the test CA (ca_file empty: the system's CAs), or with a
