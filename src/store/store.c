@@ -12,6 +12,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "store/secret.h"
 #include "store/store.h"
 #include "store/store_internal.h"
 
@@ -172,6 +173,7 @@ void store_close(void)
 		return;
 	mdb_env_close(env);
 	env = NULL;
+	secret_forget_key();	/* of this data_dir */
 	free(data_dir);
 	data_dir = NULL;
 }

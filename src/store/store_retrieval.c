@@ -14,6 +14,7 @@
 #include "lib/xalloc.h"
 #include "store/record.h"
 #include "store/store.h"
+#include "store/secret.h"
 #include "store/store_internal.h"
 #include "store/store_retrieval.h"
 
@@ -28,7 +29,9 @@ static void source_key(uint8_t *k, uint64_t account_id, uint64_t id)
 	store_be64(k + 8, id);
 }
 
-static void encode(struct rec_writer *w, const struct retrieval_source *s)
+/* The password goes in sealed (secret.h), as `sealed`. */
+static void encode(struct rec_writer *w, const struct retrieval_source *s,
+		   const char *sealed)
 {
 	rec_init(w, SOURCE_REC_V1);
 	rec_put_str(w, s->account.name);
@@ -38,7 +41,7 @@ static void encode(struct rec_writer *w, const struct retrieval_source *s)
 	rec_put_u32(w, (uint32_t)s->tls);
 	rec_put_u32(w, s->verify);
 	rec_put_str(w, s->user);
-	rec_put_str(w, s->password);
+	rec_put_str(w, sealed);
 	rec_put_u32(w, (uint32_t)s->auth);
 	rec_put_str(w, s->mailbox);
 	rec_put_u32(w, s->keep);
@@ -61,6 +64,8 @@ static int decode(const MDB_val *key, const MDB_val *val,
 		  struct retrieval_source *s)
 {
 	struct rec_reader r;
+	char sealed[SECRET_SEALED_MAX];
+	const char *error;
 	uint32_t v, bits;
 
 	memset(s, 0, sizeof(*s));
@@ -85,7 +90,7 @@ static int decode(const MDB_val *key, const MDB_val *val,
 		r.bad = true;
 	s->verify = rec_get_u32(&r) != 0;
 	rec_get_str(&r, s->user, sizeof(s->user));
-	rec_get_str(&r, s->password, sizeof(s->password));
+	rec_get_str(&r, sealed, sizeof(sealed));
 	v = rec_get_u32(&r);
 	s->auth = (enum retrieval_auth)v;
 	if (v > RETRIEVAL_AUTH_PLAIN)
@@ -113,6 +118,9 @@ static int decode(const MDB_val *key, const MDB_val *val,
 	if (r.bad)
 		return store_fail("corrupt retrieval record %llu",
 				  (unsigned long long)s->id);
+	if (secret_open(sealed, s->password, sizeof(s->password), &error) < 0)
+		return store_fail("retrieval %llu: its password: %s",
+				  (unsigned long long)s->id, error);
 	return 0;
 }
 
@@ -138,10 +146,14 @@ static int put_source(MDB_txn *txn, const struct retrieval_source *old,
 {
 	uint8_t k[SOURCE_KEY_LEN];
 	MDB_val key = { sizeof(k), k }, val;
+	char sealed[SECRET_SEALED_MAX];
 	struct rec_writer w;
+	const char *error;
 	int rc;
 
-	encode(&w, s);
+	if (secret_seal(s->password, sealed, sizeof(sealed), &error) < 0)
+		return store_fail("cannot keep the password: %s", error);
+	encode(&w, s, sealed);
 	if (w.overflow)
 		return store_fail("retrieval record too large");
 	if (old != NULL && (rc = due_put(txn, old, false)) != 0)

@@ -15,8 +15,8 @@
  *                   Written in the transaction that stores the message
  *                   (store_deliver), so a message is never stored twice.
  *
- * The password is kept in the store, which only the server's user can
- * read (data_dir is made 0700); it is never logged or shown.  Every call
+ * The password is kept sealed with the server user's own key (secret.h);
+ * it is never logged or shown.  Every call
  * is one short transaction; the module's side is in postern/module.h. */
 #ifndef PN_STORE_RETRIEVAL_H
 #define PN_STORE_RETRIEVAL_H

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "mail/retrieval_source.h"
 #include "store/store.h"
 #include "store/store_ops.h"
+#include "store/secret.h"
 #include "store/store_retrieval.h"
 #include "unit.h"
 
@@ -473,6 +475,56 @@ START_TEST(test_account_removal_takes_its_sources)
 }
 END_TEST
 
+static int raw_has_password(MDB_txn *txn, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	*(bool *)ctx = false;
+	if ((rc = mdb_cursor_open(txn, store_dbi(DB_RETRIEVAL), &cur)) != 0)
+		return rc;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+		if (memmem(v.mv_data, v.mv_size, "pass word", 9) != NULL)
+			*(bool *)ctx = true;
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+START_TEST(test_password_is_sealed)
+{
+	struct retrieval_source s;
+	const char *error = NULL;
+	char path[512], out[64];
+	struct stat st;
+	bool has = true, found;
+	uint64_t id = add_source();
+	FILE *f;
+
+	/* the store holds no password in the clear ... */
+	ck_assert_int_eq(store_read(raw_has_password, &has, &error), 0);
+	ck_assert(!has);
+	/* ... its key is the server user's alone */
+	snprintf(path, sizeof(path), "%s/secret.key", fx.data_dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_size, 32);
+	ck_assert_str_eq(get_source(id).password, "pass word");
+	/* a text without the mark is taken as it is */
+	ck_assert_int_eq(secret_open("plain", out, sizeof(out), &error), 0);
+	ck_assert_str_eq(out, "plain");
+	ck_assert_int_eq(secret_open("v1:!!!", out, sizeof(out), &error), -1);
+	ck_assert_str_eq(error, "a damaged sealed secret");
+	/* another key opens nothing, and says so */
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("0123456789abcdef0123456789abcdef", f);
+	fclose(f);
+	secret_forget_key();
+	ck_assert_int_eq(store_retrieval_get(&jsmith, id, &s, &found, &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "secret.key does not open"));
+}
+END_TEST
+
 static Suite *retrieval_suite(void)
 {
 	Suite *s = suite_create("retrieval");
@@ -488,6 +540,7 @@ static Suite *retrieval_suite(void)
 	tcase_add_test(tc, test_stored_copy_has_the_trace_first);
 	tcase_add_test(tc, test_quota_refuses);
 	tcase_add_test(tc, test_account_removal_takes_its_sources);
+	tcase_add_test(tc, test_password_is_sealed);
 	suite_add_tcase(s, tc);
 	return s;
 }
