@@ -22,6 +22,7 @@
 #include "host/stats.h"
 #include "host/tls.h"
 #include "host/delivery_pool.h"
+#include "host/offload_pool.h"
 #include "host/resolver.h"
 #include "host/runtime_settings.h"
 #include "host/tls_client.h"
@@ -359,6 +360,7 @@ static int exit_cleanly(int status)
 	/* the sessions are gone: deliveries still under way finish and are
 	 * freed (nobody is told), before the store closes */
 	delivery_pool_stop();
+	offload_pool_stop();
 	verify_pool_stop();
 	resolver_stop();
 	tls_client_free_all();
@@ -390,6 +392,7 @@ static int serve(void)
 	store_seen_defer(true);
 	if (verify_pool_start(loop, auth_set.verify_threads, &error) < 0 ||
 	    delivery_pool_start(loop, settings.delivery_threads, &error) < 0 ||
+	    offload_pool_start(loop, &error) < 0 ||
 	    resolver_start(loop, &error) < 0) {
 		log_msg(LOG_ERROR, "HOST", "%s", error);
 		return -1;

@@ -18,6 +18,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/offload.h"
 #include "lib/xalloc.h"
 #include "mail/header_gen.h"
 #include "mail/policy.h"
@@ -39,6 +40,12 @@ struct submission {
 	enum submission_status status;	/* SUBMIT_OK until something failed */
 	char error[256];
 	time_t started;
+	/* submission_finish: queued beside the loop (lib/offload.h) */
+	submission_done_fn *done;
+	void *done_ctx;
+	uint64_t id;
+	bool in_flight;		/* between offload_run and its done */
+	bool orphaned;		/* freed meanwhile: free at its done */
 };
 
 static const struct submission_limits *limits;
@@ -126,6 +133,12 @@ void submission_free(struct submission **sp)
 
 	if (s == NULL)
 		return;
+	*sp = NULL;
+	if (s->in_flight) {
+		/* the thread has it: freed when its job is done */
+		s->orphaned = true;
+		return;
+	}
 	if (s->w != NULL) {
 		body_writer_abort(s->w);
 		free(s->w);
@@ -133,7 +146,6 @@ void submission_free(struct submission **sp)
 	submission_header_free(&s->sh);
 	buf_free(&s->header);
 	free(s);
-	*sp = NULL;
 }
 
 /* Where the header ends in what was gathered: after its empty line. */
@@ -266,30 +278,60 @@ static int queue_it(struct submission *s, uint64_t *id_r, const char **error_r)
 	return ret;
 }
 
+/* On the offload thread: the body fsynced, the queue entry committed. */
+static void queue_work(void *ctx)
+{
+	struct submission *s = ctx;
+	const char *error;
+
+	if (queue_it(s, &s->id, &error) < 0)
+		fail(s, SUBMIT_TEMPFAIL, "%s", error);
+}
+
+/* Back on the loop: the log and the answer. */
+static void queue_done(void *ctx)
+{
+	struct submission *s = ctx;
+	char text[300];
+
+	s->in_flight = false;
+	if (s->orphaned) {
+		/* the client went; the message is queued all the same */
+		if (s->status == SUBMIT_OK)
+			log_msg(LOG_INFO, "SMTP",
+				"queue %llu: submitted by %s from [%s] (the client left before the answer)",
+				(unsigned long long)s->id, s->sender, s->client_ip);
+		submission_free(&s);
+		return;
+	}
+	if (s->status != SUBMIT_OK) {
+		log_msg(s->status == SUBMIT_TEMPFAIL ? LOG_ERROR : LOG_NOTICE, "SMTP",
+			"submission by %s from [%s] not queued: %s", s->sender,
+			s->client_ip, s->error);
+		s->done(s->done_ctx, s->status, s->error);
+		return;
+	}
+	log_msg(LOG_INFO, "SMTP",
+		"queue %llu: submitted by %s from [%s], %zu recipient%s, %llu octets",
+		(unsigned long long)s->id, s->sender, s->client_ip, s->sh.rcpt_count,
+		s->sh.rcpt_count == 1 ? "" : "s", (unsigned long long)s->received);
+	snprintf(text, sizeof(text), "queued as %llu", (unsigned long long)s->id);
+	s->done(s->done_ctx, SUBMIT_OK, text);
+}
+
 void submission_finish(struct submission *s, submission_done_fn *done, void *ctx)
 {
-	char text[300];
-	const char *error;
-	uint64_t id;
-
 	/* a message that is all header (no empty line) */
 	if (s->status == SUBMIT_OK && !s->header_done)
 		header_complete(s, s->header.len);
 	if (s->status == SUBMIT_OK && s->w == NULL)
 		fail(s, SUBMIT_TEMPFAIL, "nothing to queue");
-	if (s->status == SUBMIT_OK && queue_it(s, &id, &error) < 0)
-		fail(s, SUBMIT_TEMPFAIL, "%s", error);
+	s->done = done;
+	s->done_ctx = ctx;
 	if (s->status != SUBMIT_OK) {
-		log_msg(s->status == SUBMIT_TEMPFAIL ? LOG_ERROR : LOG_NOTICE, "SMTP",
-			"submission by %s from [%s] not queued: %s", s->sender,
-			s->client_ip, s->error);
-		done(ctx, s->status, s->error);
+		queue_done(s);
 		return;
 	}
-	log_msg(LOG_INFO, "SMTP",
-		"queue %llu: submitted by %s from [%s], %zu recipient%s, %llu octets",
-		(unsigned long long)id, s->sender, s->client_ip, s->sh.rcpt_count,
-		s->sh.rcpt_count == 1 ? "" : "s", (unsigned long long)s->received);
-	snprintf(text, sizeof(text), "queued as %llu", (unsigned long long)id);
-	done(ctx, SUBMIT_OK, text);
+	s->in_flight = true;
+	offload_run(queue_work, queue_done, s);
 }
