@@ -263,6 +263,24 @@ enum pop_result pop_cmd_quit(struct pop_session *s, char *args)
 	const char *error;
 
 	(void)args;
+	/* another account's mailbox (~owner/name, opened with the d right):
+	 * what becomes of its messages is its owner's pop_delete, not the
+	 * visitor's - a visitor's archive or hide must not create mailboxes
+	 * in, or hide mail from, an account that is not theirs */
+	if (s->mbox.owner.id != s->account.id && s->deleted_count > 0) {
+		struct pop_policy owner;
+
+		if (pop_policy_for(s->mbox.owner.domain, s->mbox.owner.name, &owner,
+				   &error) < 0) {
+			conn_close_after_flush(s->conn);
+			conn_log(s->conn, LOG_ERROR, "QUIT: cannot read the owner's policies: %s",
+				 error);
+			pop_err(s, "[SYS/TEMP] Cannot remove messages, none were removed");
+			return POP_DONE;
+		}
+		policy.delete_mode = owner.delete_mode;
+		memcpy(policy.archive, owner.archive, sizeof(policy.archive));
+	}
 	/* DELE in the archive mailbox itself (opened as "Archive#user"): there
 	 * is nowhere further to move the message, so it goes; moving it into
 	 * itself could never succeed and QUIT would fail at every attempt.

@@ -368,6 +368,31 @@ def test_pop_delete_archive_into_a_nested_name(server):
     assert server.pop().stat() == (0, 0)
 
 
+def test_dele_in_another_accounts_mailbox_follows_its_owners_policy(server):
+    """bob, allowed to delete in jsmith's INBOX, has pop_delete =
+    archive:Mine for his own mail.  Fails if bob's policy decides for
+    jsmith's mail: an Archive made in jsmith's account (without the c
+    right), or jsmith's mail hidden by a visitor's hide."""
+    server.add_account("bob", "pw-bob")
+    server.ctl("acl", "set", USER, "INBOX", f"bob@{DOMAIN}", "lrsd")
+    server.ctl("account", "set", "bob", "pop_delete=archive:Mine")
+    for n in (1, 2, 3):
+        server.deliver(message(n))
+    p = server.pop(f"~{USER}/INBOX#bob", "pw-bob")
+    assert p.dele(1) == b"+OK Message 1 deleted"
+    assert p.quit() == b"+OK Bye, 1 message removed"
+    # jsmith's own pop_delete (the default: delete) applied
+    assert mailboxes(server) == {"INBOX": 2}
+    assert mailboxes(server, "bob") == {"INBOX": 0}
+    # and with jsmith's hide, the message is kept out of POP's sight
+    server.ctl("account", "set", USER, "pop_delete=hide")
+    p = server.pop(f"~{USER}/INBOX#bob", "pw-bob")
+    assert p.dele(1) == b"+OK Message 1 deleted"
+    assert p.quit() == b"+OK Bye, 1 message removed"
+    assert mailboxes(server) == {"INBOX": 2}
+    assert server.pop().stat()[0] == 1
+
+
 def test_dele_inside_the_archive_itself_removes(server):
     """A client that opens the archive over POP and deletes there: there is
     nowhere further to move the message, so it goes - not a QUIT that
