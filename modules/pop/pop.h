@@ -14,9 +14,6 @@
 #define POP_MAX_AUTH_LINE 16384
 /* Cyrus SASL service name (RFC 5034). */
 #define POP_SASL_SERVICE "pop"
-/* XTND XMIT: the submissions of the last hour a session remembers, for
- * relay.max_messages_per_hour (a larger limit counts at most this many). */
-#define POP_XMIT_TRACK 64
 /* Lines of LIST/UIDL written per step, so huge mailboxes stream. */
 #define POP_LIST_STEP 512
 
@@ -48,7 +45,6 @@ struct pop_session {
 	uint64_t deleted_size;
 	/* XTND XMIT (pop_xmit.c) */
 	struct submission *xmit;	/* a message being submitted */
-	double xmit_times[POP_XMIT_TRACK];
 	/* LIST/UIDL continuation */
 	uint32_t list_next;
 	bool list_uidl;

@@ -10,29 +10,6 @@
 
 #include "pop.h"
 
-/* Submissions of this session within the last hour (the limit). */
-static unsigned int sent_last_hour(struct pop_session *s, double now)
-{
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < POP_XMIT_TRACK; i++) {
-		if (s->xmit_times[i] > 0 && now - s->xmit_times[i] < 3600)
-			n++;
-	}
-	return n;
-}
-
-static void remember_sent(struct pop_session *s, double now)
-{
-	unsigned int oldest = 0;
-
-	for (unsigned int i = 1; i < POP_XMIT_TRACK; i++) {
-		if (s->xmit_times[i] < s->xmit_times[oldest])
-			oldest = i;
-	}
-	s->xmit_times[oldest] = now;
-}
-
 static void xmit_data(void *session, const void *data, size_t len)
 {
 	struct pop_session *s = session;
@@ -45,7 +22,6 @@ static void xmit_done(void *ctx, enum submission_status st, const char *text)
 	struct pop_session *s = ctx;
 
 	if (st == SUBMIT_OK) {
-		remember_sent(s, pn_now());
 		conn_log(s->conn, LOG_INFO, "XTND XMIT: %s", text);
 		pop_ok(s, "Message sent");
 	} else if (st == SUBMIT_TEMPFAIL) {
@@ -73,18 +49,11 @@ static void xmit_end(void *session)
 
 enum pop_result pop_cmd_xtnd(struct pop_session *s, char *args)
 {
-	const struct submission_limits *lim = submission_current_limits();
 	const char *error;
 
 	if (strcasecmp(args, "XMIT") != 0) {
 		pop_err(s, "Unknown XTND command (only XTND XMIT)");
 		return POP_BAD;
-	}
-	if (lim != NULL && lim->max_per_hour > 0 &&
-	    sent_last_hour(s, pn_now()) >= lim->max_per_hour) {
-		pop_err(s, "[SYS/TEMP] At most %u message%s an hour: try again later",
-			lim->max_per_hour, lim->max_per_hour == 1 ? "" : "s");
-		return POP_DONE;
 	}
 	s->xmit = submission_new(&s->account, conn_peer_ip(s->conn), &error);
 	if (s->xmit == NULL) {

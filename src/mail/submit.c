@@ -25,6 +25,7 @@
 #include "mail/submission.h"
 #include "store/body.h"
 #include "store/store_queue.h"
+#include "store/store_settings.h"
 
 struct submission {
 	struct account user;
@@ -90,6 +91,66 @@ static const char *hostname(void)
 	return name;
 }
 
+/* relay.max_messages_per_hour counts per account, across sessions and
+ * worker processes: the settings database keeps "START COUNT", the
+ * submissions queued in the hour from START. */
+#define XMIT_WINDOW_KEY "_xmit_window"
+#define XMIT_WINDOW 3600
+
+struct xmit_window {
+	uint64_t start;
+	unsigned int count;
+};
+
+static void window_cb(enum setting_level level, const char *key,
+		      const char *value, void *ctx)
+{
+	struct xmit_window *w = ctx;
+	unsigned long long start;
+	unsigned int count;
+
+	if (level == SETTING_ACCOUNT && strcmp(key, XMIT_WINDOW_KEY) == 0 &&
+	    sscanf(value, "%llu %u", &start, &count) == 2) {
+		w->start = start;
+		w->count = count;
+	}
+}
+
+/* The account's window as of now (a past one reads as empty). */
+static int window_get(const struct account *user, struct xmit_window *w,
+		      const char **error_r)
+{
+	uint64_t now = (uint64_t)time(NULL);
+
+	memset(w, 0, sizeof(*w));
+	if (store_settings_for(user->domain, user->name, window_cb, w, error_r) < 0)
+		return -1;
+	if (w->start > now || now - w->start >= XMIT_WINDOW) {
+		w->start = now;
+		w->count = 0;
+	}
+	return 0;
+}
+
+/* On the offload thread, after the entry is queued: one more. */
+static void window_count(const struct submission *s)
+{
+	struct xmit_window w;
+	const char *error;
+	char v[48];
+
+	if (limits == NULL || limits->max_per_hour == 0)
+		return;
+	if (window_get(&s->user, &w, &error) == 0) {
+		snprintf(v, sizeof(v), "%llu %u", (unsigned long long)w.start, w.count + 1);
+		if (store_setting_set(s->user.domain, s->user.name, XMIT_WINDOW_KEY, v,
+				      &error) == 0)
+			return;
+	}
+	log_msg(LOG_WARNING, "SMTP", "cannot count a submission of %s: %s", s->sender,
+		error);
+}
+
 struct submission *submission_new(const struct account *user,
 				  const char *client_ip, const char **error_r)
 {
@@ -107,6 +168,20 @@ struct submission *submission_new(const struct account *user,
 			   "sending mail is not enabled on this server" :
 			   "sending mail is not enabled for this account";
 		return NULL;
+	}
+	if (limits->max_per_hour > 0) {
+		static _Thread_local char err[96];
+		struct xmit_window w;
+
+		if (window_get(user, &w, error_r) < 0)
+			return NULL;
+		if (w.count >= limits->max_per_hour) {
+			snprintf(err, sizeof(err),
+				 "[SYS/TEMP] At most %u message%s an hour: try again later",
+				 limits->max_per_hour, limits->max_per_hour == 1 ? "" : "s");
+			*error_r = err;
+			return NULL;
+		}
 	}
 	if (strlen(user->name) + 1 + strlen(user->domain) > QUEUE_ADDRESS_MAX) {
 		/* RFC 5321 4.5.3.1.3: no path is longer */
@@ -286,6 +361,8 @@ static void queue_work(void *ctx)
 
 	if (queue_it(s, &s->id, &error) < 0)
 		fail(s, SUBMIT_TEMPFAIL, "%s", error);
+	else
+		window_count(s);
 }
 
 /* Back on the loop: the log and the answer. */

@@ -442,7 +442,17 @@ def test_messages_per_hour(server_factory):
     assert r.cmd("XTND XMIT") == b"-ERR [SYS/TEMP] At most 2 messages an hour: try again later"
     assert r.cmd("STAT") == b"+OK 0 0"
     r.cmd("QUIT")
-    assert len(queue_list(srv).splitlines()) == 3
+    # the account's limit, not the session's: a new session is refused
+    # too (a spammer with a stolen password reconnects), another account
+    # is not
+    r = logged_in(srv)
+    assert r.cmd("XTND XMIT") == b"-ERR [SYS/TEMP] At most 2 messages an hour: try again later"
+    r.cmd("QUIT")
+    srv.add_account("bob", "pw-bob")
+    r = logged_in(srv, "bob", "pw-bob")
+    assert xmit(r, b"To: a@remote.test\r\n\r\n3\r\n") == b"+OK Message sent"
+    r.cmd("QUIT")
+    assert len(queue_list(srv).splitlines()) == 4
 
 
 @pytest.mark.parametrize("how,reply", [

@@ -42,7 +42,7 @@ const hints = {
   'relay.max_queue_time': 'How long a recipient may stay deferred before it bounces, such as 5d.',
   'relay.max_message_size': 'The largest submission, such as 50M.',
   'relay.max_recipients': 'Recipients per submission, at most 1000.',
-  'relay.max_messages_per_hour': 'Submissions per POP session and hour; 0: no limit.',
+  'relay.max_messages_per_hour': 'Submissions per account and hour, over all its sessions; 0: no limit.',
   'retrieval.max_parallel': 'Remote accounts fetched at once, 1 to 256.',
   'retrieval.timeout': 'For the connection and each reply of a remote server, such as 60s.',
   'retrieval.ca_file': 'Absolute path of CA certificates (PEM) to check remote servers with; empty: the system\'s.',
