@@ -8,7 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,6 +80,23 @@ static bool safe_path(const char *path, char *out, size_t size)
 	return true;
 }
 
+/* The file, with every symbolic link on its way resolved, is under
+ * http.root (its resolved name into real, PATH_MAX octets): a link in the
+ * pages' directory must not serve what lies outside it. */
+static bool inside_root(const char *full, char *real)
+{
+	char root[PATH_MAX];
+	size_t len;
+
+	if (realpath(full, real) == NULL || realpath(http_set->root, root) == NULL)
+		return false;
+	len = strlen(root);
+	if (strncmp(real, root, len) == 0 && real[len] == '/')
+		return true;
+	log_msg(LOG_NOTICE, HTTP_TAG, "not served: %s leads outside http.root", full);
+	return false;
+}
+
 static enum MHD_Result not_found(struct http_req *req)
 {
 	return http_answer_error(req, MHD_HTTP_NOT_FOUND, "no such page");
@@ -85,7 +104,7 @@ static enum MHD_Result not_found(struct http_req *req)
 
 enum MHD_Result http_static(struct http_req *req, const char *method)
 {
-	char rel[256], full[4096 + 256], etag[64];
+	char rel[256], full[4096 + 256], real[PATH_MAX], etag[64];
 	struct MHD_Response *resp;
 	const char *inm;
 	struct stat st;
@@ -98,7 +117,10 @@ enum MHD_Result http_static(struct http_req *req, const char *method)
 	if (!safe_path(req->path, rel, sizeof(rel)))
 		return not_found(req);
 	snprintf(full, sizeof(full), "%s/%s", http_set->root, rel);
-	fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (!inside_root(full, real))
+		return not_found(req);
+	/* the resolved name, so a link swapped in meanwhile is not followed */
+	fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR)
 			log_msg(LOG_WARNING, HTTP_TAG, "cannot read %s: %s", full,

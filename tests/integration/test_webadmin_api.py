@@ -11,6 +11,7 @@ the few that need settings of their own start a server each."""
 import http.client
 import json
 import os
+import pathlib
 import poplib
 import re
 import shutil
@@ -1186,6 +1187,28 @@ def test_paths_never_leave_webadmin(web, path):
     assert SECRET.encode() not in out and b"root:" not in out
     if status_of(out) == 404:
         assert out.endswith(b'{"error":"no such page"}'), out[-200:]
+
+
+def test_a_symlink_in_the_pages_never_leads_outside(web):
+    # Fails if a symbolic link under http.root (a careless deploy, a
+    # package) serves a file outside it; one that stays inside is served.
+    root = pathlib.Path(web.root) / "www" / "webadmin"
+    (root / "out.txt").symlink_to("../secret.txt")
+    (root / "lib" / "up").symlink_to("../..")
+    (root / "in.css").symlink_to("style.css")
+    try:
+        for path in (b"/out.txt", b"/lib/up/secret.txt"):
+            out = raw_http(web.http_port, b"GET " + path +
+                           b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            assert status_of(out) == 404, out[:300]
+            assert SECRET.encode() not in out
+        out = raw_http(web.http_port, b"GET /in.css HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       b"Connection: close\r\n\r\n")
+        assert status_of(out) == 200, out[:300]
+        web.wait_log("leads outside http.root")
+    finally:
+        for name in ("out.txt", "lib/up", "in.css"):
+            (root / name).unlink()
 
 
 def test_the_pages_are_served(web):
