@@ -90,7 +90,7 @@ void admin_domains_add(struct admin_req *r)
 	if (!admin_server_only(r) || !admin_fields_only(r, fields) ||
 	    !admin_get_str(r, "name", &name, true))
 		return;
-	if (name_object_check(name, lower, &error) < 0) {
+	if (name_domain_check(name, lower, &error) < 0) {
 		admin_fail(r, 400, "name", "%s", error);
 		return;
 	}

@@ -18,7 +18,7 @@ int domain_add(const char *name, const char **error_r)
 {
 	char lower[ACCOUNT_NAME_MAX + 1];
 
-	if (name_object_check(name, lower, error_r) < 0)
+	if (name_domain_check(name, lower, error_r) < 0)
 		return -1;
 	return store_domain_add(lower, error_r);
 }
@@ -152,7 +152,7 @@ int domain_alias_add(const char *alias, const char *domain,
 {
 	char a[ACCOUNT_NAME_MAX + 1], d[ACCOUNT_NAME_MAX + 1];
 
-	if (name_object_check(alias, a, error_r) < 0 ||
+	if (name_domain_check(alias, a, error_r) < 0 ||
 	    name_object_check(domain, d, error_r) < 0)
 		return -1;
 	return store_domain_alias_add(a, d, error_r);

@@ -56,6 +56,22 @@ int name_object_check(const char *name, char *lower_out, const char **error_r)
 	return 0;
 }
 
+int name_domain_check(const char *name, char *lower_out, const char **error_r)
+{
+	if (name_object_check(name, lower_out, error_r) < 0)
+		return -1;
+	/* RFC 1123 2.1: a label neither starts nor ends with a hyphen */
+	for (const char *p = lower_out; *p != '\0'; p++) {
+		if (*p == '-' && (p == lower_out || p[-1] == '.' || p[1] == '.' ||
+				  p[1] == '\0')) {
+			*error_r = name_error("domain", name,
+					      "a part between dots must not start or end with '-'");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int name_mailbox_check(const char *name, const char **error_r)
 {
 	size_t len = strlen(name);

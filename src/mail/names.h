@@ -12,6 +12,10 @@
  * lower-case form is written to out (ACCOUNT_NAME_MAX + 1 octets). */
 int name_object_check(const char *name, char *lower_out, const char **error_r);
 
+/* A new domain or domain alias: as above, and (RFC 1123) no part between
+ * dots starts or ends with '-'. */
+int name_domain_check(const char *name, char *lower_out, const char **error_r);
+
 /* Mailboxes: case-sensitive, '/' separates levels; at most 255 octets, no
  * empty level, no "." or ".." level, no control characters, not starting
  * with '~'. */

@@ -86,6 +86,32 @@ START_TEST(test_object_rejects)
 }
 END_TEST
 
+START_TEST(test_domain_hyphens)
+{
+	static const char *const bad[] = {
+		"-lead.test", "trail-.test", "a.-b.test", "a.b-.test", "a.test-", "-",
+	};
+	static const char *const good[] = {
+		"a-b.test", "x--y.test", "xn--bcher-kva.example", "a.b-c.test", "a_b.test",
+	};
+	char lower[ACCOUNT_NAME_MAX + 1];
+	const char *error = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(name_domain_check(bad[i], lower, &error) < 0,
+			      "domain '%s' accepted", bad[i]);
+		ck_assert_ptr_nonnull(strstr(error, "must not start or end with '-'"));
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(name_domain_check(good[i], lower, &error) == 0,
+			      "domain '%s' refused: %s", good[i], error);
+	/* and what any name may not be */
+	ck_assert_int_lt(name_domain_check("a..b", lower, &error), 0);
+	/* an account may start with one: RFC 5322 allows it */
+	ck_assert_int_eq(name_object_check("-lead", lower, &error), 0);
+}
+END_TEST
+
 static void assert_mailbox(const char *name, bool ok)
 {
 	const char *error = NULL;
@@ -279,6 +305,7 @@ static Suite *names_suite(void)
 	tcase_add_test(tc, test_object_accepts_and_lowers);
 	tcase_add_test(tc, test_object_length);
 	tcase_add_test(tc, test_object_rejects);
+	tcase_add_test(tc, test_domain_hyphens);
 	tcase_add_test(tc, test_mailbox_ok);
 	tcase_add_test(tc, test_mailbox_rejects);
 	tcase_add_test(tc, test_mailbox_length);
