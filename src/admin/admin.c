@@ -55,6 +55,8 @@ static const struct route routes[] = {
 	{ "DELETE", "accounts/*/mailboxes/*", admin_mailbox_del },
 	{ "GET", "accounts/*/mailboxes/*/messages", admin_messages_list },
 	{ "POST", "accounts/*/expire", admin_account_expire },
+	{ "POST", "domains/*/expire", admin_domain_expire },
+	{ "POST", "expire", admin_expire_all },
 	{ "GET", "accounts/*/retrievals", admin_retrievals_list },
 	{ "POST", "accounts/*/retrievals", admin_retrievals_add },
 	{ "GET", "accounts/*/retrievals/*", admin_retrieval_get },

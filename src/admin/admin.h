@@ -93,6 +93,7 @@ admin_handler admin_domains_list, admin_domains_add, admin_domain_get,
 admin_handler admin_accounts_list, admin_accounts_add, admin_account_get,
 	admin_account_patch, admin_account_del, admin_account_password,
 	admin_account_alias_add, admin_account_alias_del, admin_account_expire,
+	admin_domain_expire, admin_expire_all,
 	admin_route_get;
 admin_handler admin_mailboxes_list, admin_mailboxes_add, admin_mailbox_patch,
 	admin_mailbox_del, admin_messages_list, admin_acl_list, admin_acl_put,

@@ -356,6 +356,59 @@ void admin_account_expire(struct admin_req *r)
 		 json_pack("{s:I,s:i}", "removed", (json_int_t)removed, "days", days));
 }
 
+struct expire_tally {
+	size_t failed;
+	char first_error[ADDRESS_MAX + 400];
+};
+
+static void expire_told(const struct account *a, size_t removed, int days,
+			const char *error, void *ctx)
+{
+	struct expire_tally *t = ctx;
+
+	(void)removed;
+	(void)days;
+	if (error != NULL && t->failed++ == 0)
+		snprintf(t->first_error, sizeof(t->first_error), "%s@%s: %s",
+			 a->name, a->domain, error);
+}
+
+/* posternctl expire [DOMAIN]: every account of the server (POST
+ * /api/expire, a server admin's) or of one domain. */
+static void expire_many(struct admin_req *r, const char *domain)
+{
+	struct expire_tally t = { 0, "" };
+	size_t accounts, messages;
+	const char *error;
+
+	if (expire_accounts(domain, (uint64_t)time(NULL), expire_told, &t,
+			    &accounts, &messages, &error) < 0) {
+		admin_fail(r, 503, NULL, "%s", error);
+		return;
+	}
+	if (t.failed > 0) {
+		admin_fail(r, 503, NULL, "%zu account%s could not be expired (%s); %zu messages removed from the others",
+			   t.failed, t.failed == 1 ? "" : "s", t.first_error, messages);
+		return;
+	}
+	admin_ok(r, 200, json_pack("{s:I,s:I}", "removed", (json_int_t)messages,
+				   "accounts", (json_int_t)accounts));
+}
+
+void admin_expire_all(struct admin_req *r)
+{
+	if (admin_server_only(r))
+		expire_many(r, NULL);
+}
+
+void admin_domain_expire(struct admin_req *r)
+{
+	char domain[ACCOUNT_NAME_MAX + 1];
+
+	if (admin_domain_arg(r, 1, domain))
+		expire_many(r, domain);
+}
+
 /* What the Router makes of an address or login name (posternctl route). */
 void admin_route_get(struct admin_req *r)
 {

@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "ctl/ctl.h"
-#include "lib/xalloc.h"
 #include "mail/accounts.h"
 #include "mail/expire.h"
 #include "mail/names.h"
@@ -50,48 +49,19 @@ int ctl_message_list(int argc, char **argv)
 	return 0;
 }
 
-struct expire_run {
-	uint64_t now;
-	size_t messages, accounts;
-	int ret;
-};
-
-/* One account: what its pop_expire says may go. */
-static void expire_account(const struct account *a, void *ctx)
+/* One account that lost mail, or could not be expired (*failed, an int,
+ * becomes EX_TEMPFAIL). */
+static void told(const struct account *a, size_t removed, int days,
+		 const char *error, void *ctx)
 {
-	struct expire_run *r = ctx;
-	const char *error;
-	size_t removed;
-	int days;
-
-	if (account_expire(a, r->now, &removed, &days, &error) < 0)
-		r->ret = ctl_error(EX_TEMPFAIL, "%s@%s: %s", a->name, a->domain, error);
-	if (removed > 0) {
+	if (error != NULL)
+		*(int *)ctx = ctl_error(EX_TEMPFAIL, "%s@%s: %s", a->name, a->domain,
+					error);
+	if (removed > 0)
 		printf("%s@%s: %zu retrieved message%s older than %d days removed\n",
 		       a->name, a->domain, removed, removed == 1 ? "" : "s", days);
-		r->messages += removed;
-		r->accounts++;
-	}
 }
 
-struct account_set {
-	struct account *list;
-	size_t count, alloc;
-};
-
-static void gather(const struct account *a, void *ctx)
-{
-	struct account_set *s = ctx;
-
-	if (s->count == s->alloc) {
-		s->alloc = s->alloc ? s->alloc * 2 : 64;
-		s->list = xrealloc(s->list, s->alloc * sizeof(*s->list));
-	}
-	s->list[s->count++] = *a;
-}
-
-/* expire [DOMAIN | ADDRESS]: what pop_expire says may go, goes.  For a
- * cron job; logins run it for the mailbox they open too. */
 /* A word without '@': a domain (or domain alias) when there is one of
  * that name, else an account of main_domain, as ADDRESS is elsewhere. */
 static bool names_a_domain(const char *word)
@@ -107,40 +77,37 @@ static bool names_a_domain(const char *word)
 	return found;
 }
 
+/* expire [DOMAIN | ADDRESS]: what pop_expire says may go, goes.  For a
+ * cron job; logins run it for the mailbox they open too. */
 int ctl_expire(int argc, char **argv)
 {
-	struct expire_run r = { (uint64_t)time(NULL), 0, 0, 0 };
+	uint64_t now = (uint64_t)time(NULL);
 	char domain[ACCOUNT_NAME_MAX + 1];
+	size_t accounts = 0, messages = 0;
 	const char *error;
+	int ret = 0;
 
 	if (argc > 1)
 		return ctl_error(EX_USAGE, "usage: expire [DOMAIN | ADDRESS]");
 	if (argc == 1 && (strchr(argv[0], '@') != NULL || !names_a_domain(argv[0]))) {
 		struct account a;
+		bool failed;
+		int days;
 
 		if (account_find(argv[0], &a, &error) < 0)
 			return strchr(argv[0], '@') != NULL ? ctl_error(EX_NOUSER, "%s", error) :
 				ctl_error(EX_NOUSER, "no such domain or account: %s", argv[0]);
-		expire_account(&a, &r);
+		failed = account_expire(&a, now, &messages, &days, &error) < 0;
+		told(&a, messages, days, failed ? error : NULL, &ret);
+		accounts = messages > 0;
 	} else {
-		int ret;
-
-		struct account_set all = { NULL, 0, 0 };
-
 		if (argc == 1 && (ret = ctl_find_domain(argv[0], domain)) != 0)
 			return ret;
-		/* gathered first: the list runs inside a read transaction, and
-		 * expiring writes */
-		if (store_account_list(argc == 1 ? domain : NULL, gather, &all,
-				       &error) < 0) {
-			free(all.list);
+		if (expire_accounts(argc == 1 ? domain : NULL, now, told, &ret,
+				    &accounts, &messages, &error) < 0)
 			return ctl_error(EX_TEMPFAIL, "%s", error);
-		}
-		for (size_t i = 0; i < all.count; i++)
-			expire_account(&all.list[i], &r);
-		free(all.list);
 	}
-	printf("%zu message%s removed from %zu account%s\n", r.messages,
-	       r.messages == 1 ? "" : "s", r.accounts, r.accounts == 1 ? "" : "s");
-	return r.ret;
+	printf("%zu message%s removed from %zu account%s\n", messages,
+	       messages == 1 ? "" : "s", accounts, accounts == 1 ? "" : "s");
+	return ret;
 }

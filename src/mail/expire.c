@@ -62,3 +62,50 @@ int account_expire(const struct account *a, uint64_t now, size_t *removed_r,
 	free(m.ids);
 	return ret;
 }
+
+struct account_set {
+	struct account *list;
+	size_t count, alloc;
+};
+
+static void gather(const struct account *a, void *ctx)
+{
+	struct account_set *s = ctx;
+
+	if (s->count == s->alloc) {
+		s->alloc = s->alloc ? s->alloc * 2 : 64;
+		s->list = xrealloc(s->list, s->alloc * sizeof(*s->list));
+	}
+	s->list[s->count++] = *a;
+}
+
+int expire_accounts(const char *domain, uint64_t now, expire_each_fn *each,
+		    void *ctx, size_t *accounts_r, size_t *messages_r,
+		    const char **error_r)
+{
+	struct account_set all = { NULL, 0, 0 };
+
+	*accounts_r = *messages_r = 0;
+	/* gathered first: the list runs inside a read transaction, and
+	 * expiring writes */
+	if (store_account_list(domain, gather, &all, error_r) < 0) {
+		free(all.list);
+		return -1;
+	}
+	for (size_t i = 0; i < all.count; i++) {
+		const char *error = NULL;
+		size_t removed;
+		int days;
+
+		if (account_expire(&all.list[i], now, &removed, &days, &error) == 0)
+			error = NULL;
+		if (removed > 0) {
+			(*accounts_r)++;
+			*messages_r += removed;
+		}
+		if (each != NULL && (removed > 0 || error != NULL))
+			each(&all.list[i], removed, days, error, ctx);
+	}
+	free(all.list);
+	return 0;
+}

@@ -17,4 +17,15 @@
 int account_expire(const struct account *a, uint64_t now, size_t *removed_r,
 		   int *days_r, const char **error_r);
 
+/* The same for every account of `domain` (lower case; NULL: of the
+ * server).  `each` (may be NULL) hears of every account that lost mail,
+ * or (error non-NULL) could not be expired: the others go on.  In
+ * *accounts_r and *messages_r what went.  -1 only when the accounts
+ * cannot be listed. */
+typedef void expire_each_fn(const struct account *a, size_t removed, int days,
+			    const char *error, void *ctx);
+int expire_accounts(const char *domain, uint64_t now, expire_each_fn *each,
+		    void *ctx, size_t *accounts_r, size_t *messages_r,
+		    const char **error_r);
+
 #endif

@@ -575,6 +575,29 @@ def test_accounts_that_cannot_be_made(web, admin, body, field, words):
     assert "pw@" not in web.ctl("account", "list", DOMAIN, check=False).stdout.decode()
 
 
+def test_expire_for_a_domain_and_the_server(web, admin, boss):
+    # posternctl expire [DOMAIN] through the API: old retrieved mail goes
+    # where pop_expire says, in every account of the domain; a domain
+    # admin may do it for their domain only, the whole server is the
+    # server admin's
+    who = new_account(admin, "expiring")
+    web.ctl("message", "import", "--date", "2020-01-01", who, input=message(1))
+    web.ctl("message", "import", who, input=message(2))
+    p = pop_login(web, who, "expiring-Pass-1")
+    p.retr(1)
+    p.retr(2)
+    p.quit()
+    admin.ok("PATCH", f"/api/accounts/{quote(who)}", {"policies": {"pop_expire": "10"}})
+    fails(boss.post(f"/api/domains/{DOMAIN}/expire"), 403)
+    fails(boss.post("/api/expire"), 403)
+    assert boss.ok("POST", f"/api/domains/{OTHER}/expire") == {"removed": 0, "accounts": 0}
+    assert admin.ok("POST", f"/api/domains/{DOMAIN}/expire") == {"removed": 1, "accounts": 1}
+    assert admin.ok("POST", "/api/expire") == {"removed": 0, "accounts": 0}
+    fails(admin.post("/api/domains/nope.test/expire"), 404)
+    assert len(admin.ok("GET", f"/api/accounts/{quote(who)}/mailboxes/INBOX/messages")["items"]) == 1
+    admin.ok("DELETE", f"/api/accounts/{quote(who)}", status=204)
+
+
 def test_route(admin):
     assert admin.ok("GET", f"/api/route?address={quote(ME)}") == {
         "account": ME, "rule": "account", "address": ME, "mailbox": ""}
