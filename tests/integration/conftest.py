@@ -254,6 +254,32 @@ class RawClient:
         self.sock.close()
 
 
+def ctl_out(srv, *args, input=None):
+    """What a posternctl command that must work prints."""
+    return srv.ctl(*args, input=input).stdout.decode()
+
+
+def ctl_fails(srv, *args, input=None, partial=False):
+    """A posternctl command that must fail, printing nothing on stdout
+    (partial: what it printed before the failure is allowed): (exit
+    status, its message without the final newline)."""
+    res = srv.ctl(*args, input=input, check=False)
+    assert res.returncode != 0, f"{args} succeeded: {res.stdout!r}"
+    assert partial or res.stdout == b"", res.stdout
+    return res.returncode, res.stderr.decode().rstrip("\n")
+
+
+def pass_reply(srv, user=USER, password=PASSWORD):
+    """One USER/PASS login on a connection of its own: the PASS reply."""
+    r = srv.raw()
+    r.line()
+    assert r.cmd(f"USER {user}") == b"+OK Send your password"
+    reply = r.cmd(f"PASS {password}")
+    r.cmd("QUIT")
+    r.close()
+    return reply
+
+
 def make_server(tmp_path, **settings):
     srv = Server(tmp_path, settings)
     srv.ctl("domain", "add", DOMAIN)

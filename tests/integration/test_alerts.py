@@ -8,6 +8,7 @@ import re
 import pytest
 
 from conftest import DOMAIN, PASSWORD, USER, make_server
+from conftest import ctl_fails as fails, ctl_out as out, pass_reply as login
 from scram_client import Scram
 
 ME = f"{USER}@{DOMAIN}"
@@ -15,15 +16,8 @@ LOGGED_IN = b"+OK Logged in, 0 messages (0 octets)"
 LINE = re.compile(r"^(\d+) +(\d{4}-\d\d-\d\d \d\d:\d\d) UTC  (\S+) +(.*)$")
 
 
-def out(srv, *args):
-    return srv.ctl(*args).stdout.decode()
 
 
-def fails(srv, *args):
-    res = srv.ctl(*args, check=False)
-    assert res.returncode != 0, f"{args} succeeded: {res.stdout!r}"
-    assert res.stdout == b"", res.stdout
-    return res.returncode, res.stderr.decode().strip()
 
 
 def post(srv, *args, shown_for):
@@ -44,15 +38,6 @@ def listing(srv, *args):
     return rows
 
 
-def login(srv, user=USER, password=PASSWORD):
-    """One USER/PASS login on its own connection: the PASS reply."""
-    r = srv.raw()
-    r.line()
-    assert r.cmd(f"USER {user}") == b"+OK Send your password"
-    reply = r.cmd(f"PASS {password}")
-    r.cmd("QUIT")
-    r.close()
-    return reply
 
 
 def b64(data: bytes) -> str:

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from conftest import DOMAIN, LMTP, PASSWORD, USER, make_server, message
+from conftest import ctl_fails as fails, ctl_out as out, pass_reply as login
 
 ME = f"{USER}@{DOMAIN}"
 DAY = 86400
@@ -20,15 +21,8 @@ DEFAULTS = {"pop": ("yes", "default"), "xmit": ("yes", "default"),
 NO_MAILBOX = b"-ERR [SYS/PERM] No such mailbox or no permission to open it"
 
 
-def out(srv, *args, input=None):
-    return srv.ctl(*args, input=input).stdout.decode()
 
 
-def fails(srv, *args):
-    res = srv.ctl(*args, check=False)
-    assert res.returncode != 0, f"{args} succeeded: {res.stdout!r}"
-    assert res.stdout == b"", res.stdout
-    return res.returncode, res.stderr.decode().strip()
 
 
 def policies(srv, *show):
@@ -45,15 +39,6 @@ def policies(srv, *show):
     return got
 
 
-def login(srv, user=USER, password=PASSWORD):
-    """One USER/PASS login on a connection of its own: the PASS reply."""
-    r = srv.raw()
-    r.line()
-    assert r.cmd(f"USER {user}") == b"+OK Send your password"
-    reply = r.cmd(f"PASS {password}")
-    r.cmd("QUIT")
-    r.close()
-    return reply
 
 
 def pass_login(r, user=USER, password=PASSWORD):

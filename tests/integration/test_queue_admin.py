@@ -14,6 +14,7 @@ import time
 import pytest
 
 from conftest import USER
+from conftest import ctl_fails as fails, ctl_out as out
 
 lmdb = pytest.importorskip("lmdb")
 
@@ -22,14 +23,8 @@ LONG_REPLY = "Connection timed out while talking to mx.example.org after end of 
 REFUSED = "connect to mx.example.net: Connection refused"
 
 
-def out(srv, *args):
-    return srv.ctl(*args).stdout.decode()
 
 
-def fails(srv, *args):
-    res = srv.ctl(*args, check=False)
-    assert res.returncode != 0, f"{args} succeeded: {res.stdout!r}"
-    return res.returncode, res.stderr.decode().strip()
 
 
 def _str(s):
@@ -211,7 +206,8 @@ def test_a_damaged_record_is_a_store_fault_and_can_be_removed(admin):
                 raw=b"\x01garbage")
     damaged = (f"posternctl: corrupt queue record {bad}: truncated - "
                f"remove it with posternctl queue del {bad}")
-    assert fails(srv, "queue", "list") == (75, damaged)
+    # the rows before the damaged one are listed, then the error
+    assert fails(srv, "queue", "list", partial=True) == (75, damaged)
     assert fails(srv, "queue", "show", str(bad)) == (75, damaged)
     assert fails(srv, "queue", "flush") == (75, damaged)
     assert out(srv, "queue", "del", str(bad)) == (

@@ -4,18 +4,13 @@ domain aliases, bound addresses, the unified account, quotas, `route`, and
 import pytest
 
 from conftest import DOMAIN, USER
+from conftest import ctl_fails as fails, ctl_out as out
 
 ME = f"{USER}@{DOMAIN}"
 
 
-def out(srv, *args, input=None):
-    return srv.ctl(*args, input=input).stdout.decode()
 
 
-def fails(srv, *args, input=None):
-    res = srv.ctl(*args, input=input, check=False)
-    assert res.returncode != 0, f"{args} succeeded: {res.stdout!r}"
-    return res.returncode, res.stderr.decode().strip()
 
 
 def route(srv, address, local_ip=None):
