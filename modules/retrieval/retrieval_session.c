@@ -146,7 +146,6 @@ static void fail(struct session *s, const char *fmt, ...)
 
 static void send_cmd(struct session *s, enum state next, const char *fmt, ...)
 	PN_PRINTF(3, 4);
-static void stop(struct session *s, const char *fmt, ...) PN_PRINTF(2, 3);
 static void send_cmd(struct session *s, enum state next, const char *fmt, ...)
 {
 	char buf[1024];
@@ -185,6 +184,7 @@ static void send_quit(struct session *s)
 
 /* End the run with a failure of ours, politely: QUIT, so that the
  * deletions of the messages already stored happen. */
+static void stop(struct session *s, const char *fmt, ...) PN_PRINTF(2, 3);
 static void stop(struct session *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -202,8 +202,9 @@ static void next_message(struct session *s);
 static void login(struct session *s)
 {
 	const char *error;
-	char *out = NULL, b64[1400];
+	char *out = NULL;
 	size_t outlen = 0;
+	int len;
 
 	switch (s->src.auth) {
 	case RETRIEVAL_AUTH_USER:
@@ -227,19 +228,16 @@ static void login(struct session *s)
 			fail(s, "%s", error);
 			return;
 		}
-		if (base64_encode(out, outlen, b64, sizeof(b64)) < 0) {
-			explicit_bzero(out, outlen);
-			free(out);
+		/* sent after the server's "+ ": RFC 5034 servers all take
+		 * that, an initial response only some */
+		len = base64_encode(out, outlen, s->auth_b64, sizeof(s->auth_b64));
+		explicit_bzero(out, outlen);
+		free(out);
+		if (len < 0) {
 			fail(s, "the credentials are too long for AUTH PLAIN");
 			return;
 		}
-		explicit_bzero(out, outlen);
-		free(out);
-		/* sent after the server's "+ ": RFC 5034 servers all take
-		 * that, an initial response only some */
-		snprintf(s->auth_b64, sizeof(s->auth_b64), "%s", b64);
 		send_cmd(s, ST_AUTH, "AUTH PLAIN");
-		explicit_bzero(b64, sizeof(b64));
 		return;
 	}
 }

@@ -76,7 +76,7 @@ static bool apply(struct admin_req *r, struct retrieval_source *s)
 		} else if (json_is_boolean(v)) {
 			snprintf(text, sizeof(text), "%s", json_is_true(v) ? "yes" : "no");
 		} else {
-			admin_fail(r, 400, fields[i], "'%s' must be a string, a number or true/false",
+			admin_fail(r, 400, fields[i], "'%s' must be a string, a whole number of 0 or more, or true/false",
 				   fields[i]);
 			return false;
 		}

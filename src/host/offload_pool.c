@@ -26,7 +26,7 @@ struct queue {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static struct queue todo = { NULL, &todo.head }, finished = { NULL, &finished.head };
+static struct queue waiting = { NULL, &waiting.head }, finished = { NULL, &finished.head };
 static bool quitting, started;
 static pthread_t thread;
 static struct ev_loop *pool_loop;
@@ -55,9 +55,9 @@ static void *worker(void *arg)
 	for (;;) {
 		struct job *j;
 
-		while (todo.head == NULL && !quitting)
+		while (waiting.head == NULL && !quitting)
 			pthread_cond_wait(&wake, &lock);
-		if ((j = pop(&todo)) == NULL)
+		if ((j = pop(&waiting)) == NULL)
 			break;		/* quitting, nothing left */
 		pthread_mutex_unlock(&lock);
 		j->work(j->ctx);
@@ -96,7 +96,7 @@ static void pool_run(offload_fn *work, offload_fn *done, void *ctx)
 	j->done = done;
 	j->ctx = ctx;
 	pthread_mutex_lock(&lock);
-	push(&todo, j);
+	push(&waiting, j);
 	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
 }
