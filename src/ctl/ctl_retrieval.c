@@ -310,13 +310,16 @@ struct wanted {
 struct run_ctx {
 	struct wanted *w;
 	size_t n, max;
+	bool more;		/* enabled sources past max */
 };
 
 static void collect(const struct retrieval_source *s, void *vctx)
 {
 	struct run_ctx *c = vctx;
 
-	if (s->enabled && c->n < c->max) {
+	if (s->enabled && c->n == c->max)
+		c->more = true;
+	else if (s->enabled) {
 		c->w[c->n].id = s->id;
 		c->w[c->n].seq = s->run_seq;
 		c->n++;
@@ -358,7 +361,7 @@ static int check_done(const struct account *a, struct wanted *w, int *status)
 int ctl_retrieval_run(int argc, char **argv)
 {
 	struct wanted w[64];
-	struct run_ctx c = { w, 0, 64 };
+	struct run_ctx c = { w, 0, 64, false };
 	struct account account;
 	const char *error, *address = NULL, *idtext = NULL;
 	bool wait = true, found;
@@ -407,6 +410,9 @@ int ctl_retrieval_run(int argc, char **argv)
 	if (c.n == 0)
 		return ctl_error(1, "%s@%s has no enabled retrieval", account.name,
 				 account.domain);
+	if (c.more)
+		return ctl_error(EX_USAGE, "%s@%s has more than %zu enabled retrievals: run them by ID",
+				 account.name, account.domain, c.max);
 	for (size_t i = 0; i < c.n; i++) {
 		if (store_retrieval_request(&account, w[i].id, 0, &count, &found,
 					    &error) < 0)
